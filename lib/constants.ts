@@ -1,0 +1,51 @@
+/** Tunables and defaults, in one place. */
+
+/** Default ICE servers, as simple-peer 9.x has them. */
+export const DEFAULT_CONFIG = {
+  iceServers: [{ urls: ['stun:stun.l.google.com:19302', 'stun:global.stun.twilio.com:3478'] }],
+  sdpSemantics: 'unified-plan'
+}
+
+/** How long a non-trickle peer waits for ICE gathering before it signals anyway (ms). */
+export const ICE_COMPLETE_TIMEOUT = 5000
+
+/**
+ * Above this many bytes in the channel's send buffer, writes wait.
+ * Far below the 16 MiB at which libwebrtc closes a channel.
+ */
+export const CHANNEL_HIGH_WATER_MARK = 1024 * 1024
+
+/** Writes resume once the channel's send buffer is at or below this (bytes). */
+export const CHANNEL_LOW_WATER_MARK = 256 * 1024
+
+/**
+ * While waiting for the send buffer to drain, it is also polled this often (ms):
+ * some implementations do not fire `bufferedamountlow` reliably.
+ */
+export const DRAIN_POLL_INTERVAL = 5
+
+/** Largest message a byte stream sends; writes are coalesced or split to it. */
+export const STREAM_CHUNK_SIZE = 64 * 1024
+
+/** Message size assumed until the connection reports its own (RFC 8841 default). */
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024
+
+/** How long a graceful close may wait for the channel to close (ms). */
+export const CHANNEL_CLOSE_TIMEOUT = 5000
+
+/**
+ * After `end()`, once the channel's buffer is empty, the SCTP stack below may
+ * still hold data that closing the channel would discard. The transport's
+ * byte counter is polled until it stops moving: at this interval (ms, or two
+ * round trips if longer), for at most `SETTLE_TIMEOUT` ms. libwebrtc caches stats
+ * for 50 ms, so a shorter interval would see a still counter.
+ */
+export const SETTLE_INTERVAL = 60
+export const SETTLE_TIMEOUT = 3000
+
+/** How often, and how many times, to look for the selected candidate pair after connecting. */
+export const ADDRESS_RETRY_INTERVAL = 100
+export const ADDRESS_RETRIES = 20
+
+/** Namespace of the `debug` logs. */
+export const DEBUG_NAMESPACE = 'duplex-peer'

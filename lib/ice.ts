@@ -1,0 +1,128 @@
+/**
+ * ICE candidates: the local ones become `candidate` signals (trickle) or wait
+ * inside the SDP (non-trickle); remote ones are held until a remote
+ * description exists, then added.
+ */
+import { makeError, ErrorCode, type PeerError } from './errors'
+import type { WebRTCImplementation } from './webrtc'
+import type { CandidateSignal } from './signal'
+
+/** What the candidate handler needs from its peer. */
+export interface IceHost {
+  readonly pc: RTCPeerConnection | null
+  readonly wrtc: WebRTCImplementation
+  readonly trickle: boolean
+  readonly iceCompleteTimeout: number
+  debug (...args: unknown[]): void
+  signal (data: CandidateSignal): void
+  fail (err: PeerError): void
+  /** Gathering ended, or was cut short by the timeout (`timedOut`). */
+  gatheringDone (timedOut: boolean): void
+}
+
+export class IceCandidates {
+  private readonly host: IceHost
+  private pending: RTCIceCandidateInit[] = []
+  private complete = false
+  private timer: ReturnType<typeof setTimeout> | null = null
+
+  constructor (host: IceHost) {
+    this.host = host
+  }
+
+  /** Whether local gathering has ended (or timed out). */
+  get gatheringComplete (): boolean { return this.complete }
+
+  /** Handles the connection's `icecandidate` event. */
+  onLocalCandidate (candidate: RTCIceCandidate | null | undefined): void {
+    if (candidate && candidate.candidate) {
+      if (this.host.trickle) {
+        this.host.signal({
+          type: 'candidate',
+          candidate: { candidate: candidate.candidate, sdpMLineIndex: candidate.sdpMLineIndex ?? undefined, sdpMid: candidate.sdpMid ?? undefined }
+        } as CandidateSignal)
+      }
+      this.startTimer()
+    } else if (!this.complete) {
+      this.finish(false)
+    }
+  }
+
+  /** A remote candidate: added now if a remote description is set, else held. */
+  addRemote (candidate: RTCIceCandidateInit): void {
+    const pc = this.host.pc
+    if (!pc) return
+    let hasRemote = false
+    try {
+      hasRemote = !!(pc.remoteDescription && pc.remoteDescription.type)
+    } catch { /* treat as not yet */ }
+    if (hasRemote) this.add(candidate)
+    else this.pending.push(candidate)
+  }
+
+  /** Adds the held candidates; call after a remote description is set. */
+  flushPending (): void {
+    const held = this.pending
+    this.pending = []
+    for (const candidate of held) this.add(candidate)
+  }
+
+  /** Clears the gathering timer. */
+  stop (): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.pending = []
+  }
+
+  private add (init: RTCIceCandidateInit): void {
+    const pc = this.host.pc
+    if (!pc) return
+    let candidate: RTCIceCandidateInit | RTCIceCandidate = init
+    try {
+      const Ctor = this.host.wrtc.RTCIceCandidate
+      if (Ctor) candidate = new Ctor(init)
+    } catch (err) {
+      this.host.fail(makeError(err, ErrorCode.ADD_ICE_CANDIDATE))
+      return
+    }
+    let result: Promise<void>
+    try {
+      result = Promise.resolve(pc.addIceCandidate(candidate))
+    } catch (err) {
+      result = Promise.reject(err)
+    }
+    result.catch(err => {
+      if (!this.host.pc) return
+      if (isUnresolvableCandidate(candidate)) {
+        this.host.debug('ignoring unsupported ICE candidate', init.candidate)
+      } else {
+        this.host.fail(makeError(err, ErrorCode.ADD_ICE_CANDIDATE))
+      }
+    })
+  }
+
+  private startTimer (): void {
+    if (this.timer || this.complete) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      if (!this.complete) this.finish(true)
+    }, this.host.iceCompleteTimeout)
+  }
+
+  private finish (timedOut: boolean): void {
+    this.complete = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.host.gatheringDone(timedOut)
+  }
+}
+
+/** mDNS (`.local`) and address-less candidates may be rejected harmlessly. */
+function isUnresolvableCandidate (candidate: RTCIceCandidateInit | RTCIceCandidate): boolean {
+  const address = (candidate as { address?: unknown }).address
+  if (typeof address === 'string') return address === '' || address.endsWith('.local')
+  const text = typeof candidate.candidate === 'string' ? candidate.candidate : ''
+  const parts = text.split(' ')
+  const host = parts.length > 4 ? parts[4] : ''
+  return host === '' || host.endsWith('.local')
+}

@@ -1,0 +1,794 @@
+/**
+ * The `Peer`: one RTCPeerConnection and its data channel as a Node Duplex
+ * stream, with simple-peer 9.x's API. This file wires the parts together;
+ * each concern lives in its own module.
+ */
+import { Duplex, type DuplexOptions } from 'readable-stream'
+import createDebug = require('debug')
+import {
+  DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,
+  DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, CHANNEL_CLOSE_TIMEOUT,
+  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_TIMEOUT
+} from './constants'
+import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
+import { resolveWebRTC, type WebRTCImplementation } from './webrtc'
+import { parseSignal, type SignalData } from './signal'
+import { ChannelSender, sizeOf, type Message } from './sender'
+import { IceCandidates } from './ice'
+import { Negotiation, call } from './negotiation'
+import { MediaSenders, RemoteMedia } from './media'
+import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
+
+/** Options of `new Peer(opts)`. Every one is optional. */
+export interface PeerOptions extends DuplexOptions {
+  /** Whether this peer starts the connection (makes the offer). Default `false`. */
+  initiator?: boolean
+  /** Options of the data channel (`RTCDataChannelInit`). Default {@link Peer.channelConfig}. */
+  channelConfig?: RTCDataChannelInit
+  /** Label of the data channel, initiator only. Default: 20 random bytes in hex. */
+  channelName?: string
+  /** `RTCPeerConnection` configuration, merged over {@link Peer.config} (which has public STUN servers). */
+  config?: RTCConfiguration
+  /** Options given to `createOffer()`. Default `{}`. */
+  offerOptions?: RTCOfferOptions
+  /** Options given to `createAnswer()`. Default `{}`. */
+  answerOptions?: RTCAnswerOptions
+  /** Rewrites each local SDP before it is applied and sent. Default: unchanged. */
+  sdpTransform?: (sdp: string) => string
+  /** A media stream to send from the start. */
+  stream?: MediaStream
+  /** Media streams to send from the start. */
+  streams?: MediaStream[]
+  /** Send ICE candidates as they come (`true`, default), or only inside the SDP once gathering ends. */
+  trickle?: boolean
+  /** With `trickle: false`, keep the trickle ICE option in the SDP. Default `false`. */
+  allowHalfTrickle?: boolean
+  /** How long (ms) a non-trickle peer waits for ICE gathering before signaling. Default 5000. */
+  iceCompleteTimeout?: number
+  /** A WebRTC implementation, e.g. `require('@roamhq/wrtc')`. Default: the browser's, else `@roamhq/wrtc`. */
+  wrtc?: WebRTCImplementation
+  /** Deliver and accept whole messages (strings and Buffers) instead of a byte stream. Default `false`. */
+  objectMode?: boolean
+}
+
+/** What `send()` accepts. */
+export type SendData = string | ArrayBuffer | ArrayBufferView | Blob
+
+/** The local address of the connection, as `address()` returns it. */
+export interface AddressInfo {
+  port: number | undefined
+  family: string | undefined
+  address: string | undefined
+}
+
+/** Where the connection stands. */
+type Phase =
+  /** Signaling and ICE under way. */
+  | 'connecting'
+  /** ICE and channel are up; the selected addresses are being read. */
+  | 'resolving'
+  /** `connect` has been emitted. */
+  | 'connected'
+  /** `end()` finished: the channel is closing. */
+  | 'closing'
+  /** Destroyed. */
+  | 'closed'
+
+const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
+
+/**
+ * A WebRTC peer connection with a data channel, exposed as a Duplex stream.
+ *
+ * @example
+ * ```js
+ * const Peer = require('duplex-peer')
+ * const a = new Peer({ initiator: true })
+ * const b = new Peer()
+ * a.on('signal', data => b.signal(data))
+ * b.on('signal', data => a.signal(data))
+ * a.on('connect', () => a.write('hello'))
+ * b.on('data', data => console.log(String(data)))
+ * ```
+ */
+class Peer extends Duplex {
+  /** Default `RTCPeerConnection` configuration: public STUN servers, unified plan. */
+  static config: RTCConfiguration = defaultConfig
+  /** Default data channel options. */
+  static channelConfig: RTCDataChannelInit = {}
+  private static webrtcSupportOverride: boolean | undefined
+
+  /**
+   * Whether a WebRTC implementation is available: the browser's, or `@roamhq/wrtc` in Node.
+   * Reading it may load `@roamhq/wrtc`.
+   */
+  static get WEBRTC_SUPPORT (): boolean {
+    return Peer.webrtcSupportOverride ?? resolveWebRTC() !== null
+  }
+
+  static set WEBRTC_SUPPORT (value: boolean) {
+    Peer.webrtcSupportOverride = value
+  }
+
+  /** Short random id, used in debug logs. */
+  readonly _id: string
+  /** Whether this peer makes the offers. */
+  readonly initiator: boolean
+  /** Label of the data channel (`null` on the non-initiator until the channel arrives). */
+  channelName: string | null
+  /** Data channel options in use. */
+  readonly channelConfig: RTCDataChannelInit
+  /** Whether the data channel is negotiated out of band (`channelConfig.negotiated`). */
+  readonly channelNegotiated: boolean
+  /** `RTCPeerConnection` configuration in use. */
+  readonly config: RTCConfiguration
+  /** Options given to `createOffer()`. */
+  readonly offerOptions: RTCOfferOptions
+  /** Options given to `createAnswer()`. */
+  readonly answerOptions: RTCAnswerOptions
+  /** Rewrites each local SDP. */
+  readonly sdpTransform: (sdp: string) => string
+  /** Media streams given at construction. */
+  readonly streams: MediaStream[]
+  /** Whether candidates are trickled. */
+  readonly trickle: boolean
+  /** Whether the trickle option stays in non-trickle SDP. */
+  readonly allowHalfTrickle: boolean
+  /** ICE gathering timeout for non-trickle signaling (ms). */
+  readonly iceCompleteTimeout: number
+  /** Address of the remote end of the selected candidate pair, once connected. */
+  remoteAddress: string | undefined = undefined
+  /** Family (`'IPv4'` or `'IPv6'`) of {@link remoteAddress}. */
+  remoteFamily: string | undefined = undefined
+  /** Port of the remote end, once connected. */
+  remotePort: number | undefined = undefined
+  /** Local address of the selected candidate pair, once connected. */
+  localAddress: string | undefined = undefined
+  /** Family of {@link localAddress}. */
+  localFamily: string | undefined = undefined
+  /** Local port, once connected. */
+  localPort: number | undefined = undefined
+  /** The underlying connection (`null` once destroyed). */
+  _pc: RTCPeerConnection | null = null
+  /** The data channel (`null` until it exists, and once destroyed). */
+  _channel: RTCDataChannel | null = null
+
+  private readonly wrtc: WebRTCImplementation | null
+  private readonly log: createDebug.Debugger
+  private phase: Phase = 'connecting'
+  private iceReady = false
+  private channelReady = false
+  private readonly sender: ChannelSender
+  private readonly ice: IceCandidates
+  private readonly negotiation: Negotiation
+  private readonly media = new MediaSenders()
+  private readonly remoteMedia = new RemoteMedia()
+  private addressTimer: ReturnType<typeof setTimeout> | null = null
+  private closeTimer: ReturnType<typeof setTimeout> | null = null
+  private settleTimer: ReturnType<typeof setTimeout> | null = null
+
+  /**
+   * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
+   * found; other failures are emitted as `error` events.
+   */
+  constructor (opts: PeerOptions = {}) {
+    const options: PeerOptions = { allowHalfOpen: false, ...opts }
+    super(options)
+
+    this._id = randomHex(4).slice(0, 7)
+    this.log = createDebug(DEBUG_NAMESPACE)
+    this.initiator = !!options.initiator
+    this.channelName = this.initiator ? (options.channelName || randomHex(20)) : null
+    this.channelConfig = options.channelConfig || Peer.channelConfig
+    this.channelNegotiated = !!this.channelConfig.negotiated
+    this.config = { ...Peer.config, ...options.config }
+    this.offerOptions = options.offerOptions || {}
+    this.answerOptions = options.answerOptions || {}
+    this.sdpTransform = options.sdpTransform || (sdp => sdp)
+    this.streams = options.streams || (options.stream ? [options.stream] : [])
+    this.trickle = options.trickle !== undefined ? !!options.trickle : true
+    this.allowHalfTrickle = options.allowHalfTrickle !== undefined ? !!options.allowHalfTrickle : false
+    this.iceCompleteTimeout = options.iceCompleteTimeout || ICE_COMPLETE_TIMEOUT
+    this._debug('new peer %o', { initiator: this.initiator, trickle: this.trickle })
+
+    this.wrtc = resolveWebRTC(options.wrtc)
+    if (!this.wrtc) {
+      throw makeError(
+        typeof window === 'undefined'
+          ? 'No WebRTC support: Specify `opts.wrtc` option in this environment'
+          : 'No WebRTC support: Not a supported browser',
+        ErrorCode.WEBRTC_SUPPORT
+      )
+    }
+
+    this.sender = new ChannelSender({
+      chunkSize: STREAM_CHUNK_SIZE,
+      highWaterMark: CHANNEL_HIGH_WATER_MARK,
+      lowWaterMark: CHANNEL_LOW_WATER_MARK,
+      pollInterval: DRAIN_POLL_INTERVAL,
+      onError: err => this.destroy(err)
+    }, DEFAULT_MAX_MESSAGE_SIZE)
+    this.ice = new IceCandidates(this.iceHost())
+    this.negotiation = new Negotiation(this.negotiationHost())
+    this.once('finish', () => this.closeGracefully())
+
+    let pc: RTCPeerConnection
+    try {
+      pc = new this.wrtc.RTCPeerConnection(this.config)
+    } catch (err) {
+      this.destroy(makeError(err, ErrorCode.PC_CONSTRUCTOR))
+      return
+    }
+    this._pc = pc
+    pc.oniceconnectionstatechange = () => this.onIceStateChange()
+    pc.onicegatheringstatechange = () => this.onIceStateChange()
+    pc.onconnectionstatechange = () => this.onConnectionStateChange()
+    pc.onsignalingstatechange = () => this.onSignalingStateChange()
+    pc.onicecandidate = event => { if (!this.destroyed) this.ice.onLocalCandidate(event.candidate) }
+    pc.ontrack = event => this.onTrack(event)
+
+    try {
+      if (this.initiator || this.channelNegotiated) {
+        this.setupChannel(pc.createDataChannel(this.channelName ?? '', this.channelConfig))
+      } else {
+        pc.ondatachannel = event => this.setupChannel(event.channel)
+      }
+      for (const stream of this.streams) this.addStream(stream)
+    } catch (err) {
+      this.destroy(makeError(err, ErrorCode.DATA_CHANNEL))
+      return
+    }
+    this._debug('initial negotiation')
+    this.negotiation.needed()
+  }
+
+  /** Bytes written but not yet sent: queued here plus the channel's own buffer. */
+  get bufferSize (): number {
+    return this.sender.pendingBytes + this.sender.bufferedAmount
+  }
+
+  /** Whether the peer is connected and its data channel open. */
+  get connected (): boolean {
+    return this.phase === 'connected' && !!this._channel && readyState(this._channel) === 'open'
+  }
+
+  /** The local address of the connection, like `net.Socket#address()`. */
+  address (): AddressInfo {
+    return { port: this.localPort, family: this.localFamily, address: this.localAddress }
+  }
+
+  /**
+   * Hands signaling data from the other peer to this one: an object emitted by
+   * its `signal` event, or that object's JSON text. Invalid data destroys the
+   * peer with `ERR_SIGNALING`; nothing is thrown. Ignored once destroyed.
+   */
+  signal (data: SignalData | string | Record<string, unknown>): void {
+    if (this.destroyed || !this._pc) {
+      this._debug('signal() ignored: peer is destroyed')
+      return
+    }
+    const parsed = parseSignal(data)
+    if (!parsed) {
+      this.destroy(makeError('signal() called with invalid signal data', ErrorCode.SIGNALING))
+      return
+    }
+    this._debug('signal()')
+    if (parsed.renegotiate && this.initiator) {
+      this._debug('got request to renegotiate')
+      this.negotiation.needed()
+    }
+    if (parsed.transceiverRequest && this.initiator) {
+      this._debug('got request for a transceiver')
+      this.addTransceiver(parsed.transceiverRequest.kind, parsed.transceiverRequest.init)
+    }
+    if (parsed.candidate) this.ice.addRemote(parsed.candidate)
+    if (parsed.description) this.negotiation.setRemoteDescription(parsed.description)
+  }
+
+  /**
+   * Sends one message over the data channel, keeping its boundary. Queued
+   * until connected. Throws `ERR_MESSAGE_TOO_LARGE` for a message above the
+   * channel's maximum size (the connection stays up), `ERR_INVALID_DATA` for a
+   * value of another type, and `ERR_DESTROYED` after destroy.
+   */
+  send (chunk: SendData): void {
+    if (this.destroyed) throw makeError('cannot send after peer is destroyed', ErrorCode.DESTROYED)
+    const message = toMessage(chunk)
+    const size = sizeOf(message)
+    if (size > this.sender.messageLimit) {
+      throw makeError(`message of ${size} bytes is larger than the channel's maximum of ${this.sender.messageLimit}`, ErrorCode.MESSAGE_TOO_LARGE)
+    }
+    this.sender.writeMessage(message)
+  }
+
+  /** Adds a transceiver; the non-initiator asks the initiator to add it. */
+  addTransceiver (kind: string, init?: RTCRtpTransceiverInit): void {
+    if (this.destroyed) throw makeError('cannot addTransceiver after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('addTransceiver()')
+    if (this.initiator) {
+      try {
+        this._pc!.addTransceiver(kind, init)
+        this.negotiation.needed()
+      } catch (err) {
+        this.destroy(makeError(err, ErrorCode.ADD_TRANSCEIVER))
+      }
+    } else {
+      this.emit('signal', { type: 'transceiverRequest', transceiverRequest: { kind, init } })
+    }
+  }
+
+  /** Sends every track of `stream`. */
+  addStream (stream: MediaStream): void {
+    if (this.destroyed) throw makeError('cannot addStream after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('addStream()')
+    for (const track of stream.getTracks()) this.addTrack(track, stream)
+  }
+
+  /** Sends `track` as part of `stream`, then renegotiates. */
+  addTrack (track: MediaStreamTrack, stream: MediaStream): void {
+    if (this.destroyed) throw makeError('cannot addTrack after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('addTrack()')
+    this.media.add(this._pc!, track, stream)
+    this.negotiation.needed()
+  }
+
+  /** Replaces `oldTrack` of `stream` with `newTrack` without renegotiating. */
+  replaceTrack (oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack | null, stream: MediaStream): void {
+    if (this.destroyed) throw makeError('cannot replaceTrack after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('replaceTrack()')
+    const sender = this.media.get(oldTrack, stream)
+    this.media.rename(oldTrack, newTrack)
+    if (typeof sender.replaceTrack !== 'function') {
+      this.destroy(makeError('replaceTrack is not supported in this browser', ErrorCode.UNSUPPORTED_REPLACETRACK))
+      return
+    }
+    call(() => sender.replaceTrack(newTrack)).catch(err => this.destroy(makeError(err, ErrorCode.UNSUPPORTED_REPLACETRACK)))
+  }
+
+  /** Stops sending `track` of `stream`, then renegotiates. */
+  removeTrack (track: MediaStreamTrack, stream: MediaStream): void {
+    if (this.destroyed) throw makeError('cannot removeTrack after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('removeSender()')
+    try {
+      this.media.remove(this._pc!, track, stream)
+    } catch (err) {
+      if ((err as PeerError).code === ErrorCode.TRACK_NOT_ADDED) throw err
+      this.destroy(err as PeerError)
+      return
+    }
+    this.negotiation.needed()
+  }
+
+  /** Stops sending every track of `stream`. */
+  removeStream (stream: MediaStream): void {
+    if (this.destroyed) throw makeError('cannot removeStream after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('removeStream()')
+    for (const track of stream.getTracks()) this.removeTrack(track, stream)
+  }
+
+  /**
+   * Starts a negotiation now (the non-initiator asks the initiator for one).
+   * Changes to media negotiate by themselves; this is rarely needed.
+   */
+  negotiate (): void {
+    if (this.destroyed) throw makeError('cannot negotiate after peer is destroyed', ErrorCode.DESTROYED)
+    this.negotiation.negotiate()
+  }
+
+  /**
+   * Connection statistics as flattened reports. Calls `cb(err, reports)` if
+   * given, and returns a promise of the reports either way.
+   */
+  getStats (cb?: (err: Error | null, reports?: StatsReport[]) => void): Promise<StatsReport[]> {
+    const pc = this._pc
+    const result = pc
+      ? call(() => collectStats(pc))
+      : Promise.reject(makeError('cannot get stats after peer is destroyed', ErrorCode.DESTROYED))
+    if (cb) {
+      result.then(reports => cb(null, reports), err => cb(err))
+      result.catch(() => {})
+    }
+    return result
+  }
+
+  /** Debug log line, prefixed with this peer's id. */
+  _debug (format: string, ...args: unknown[]): void {
+    this.log(`[${this._id}] ${format}`, ...args)
+  }
+
+  override _read (): void {
+    // A data channel has no receive-side flow control: messages are pushed as they arrive.
+  }
+
+  override _write (chunk: unknown, _encoding: string, cb: (err?: Error | null) => void): void {
+    this.enqueue([chunk], cb)
+  }
+
+  override _writev (chunks: Array<{ chunk: unknown, encoding: string }>, cb: (err?: Error | null) => void): void {
+    this.enqueue(chunks.map(entry => entry.chunk), cb)
+  }
+
+  override _final (cb: (err?: Error | null) => void): void {
+    if (this.phase === 'closing' || this.phase === 'closed' || !this._channel) return cb()
+    const flush = (): void => this.sender.flush(err => {
+      if (err || this.destroyed) return cb(this.destroyed ? null : err)
+      this.settle(Date.now() + SETTLE_TIMEOUT, -1, () => cb())
+    })
+    if (this.phase === 'connected') flush()
+    else this.once('connect', flush)
+  }
+
+  override _destroy (err: Error | null, cb: (err: Error | null) => void): void {
+    this._debug('destroy (error: %s)', err && (err.message || err))
+    this.phase = 'closed'
+    this.iceReady = false
+    this.channelReady = false
+    if (this.addressTimer) clearTimeout(this.addressTimer)
+    if (this.closeTimer) clearTimeout(this.closeTimer)
+    if (this.settleTimer) clearTimeout(this.settleTimer)
+    this.addressTimer = null
+    this.closeTimer = null
+    this.settleTimer = null
+    this.negotiation?.stop()
+    this.ice?.stop()
+    this.sender?.close(makeError('peer was destroyed before this write was sent', ErrorCode.DESTROYED))
+    this.media.clear()
+    this.remoteMedia.clear()
+
+    const channel = this._channel
+    this._channel = null
+    if (channel) {
+      channel.onmessage = null
+      channel.onopen = null
+      channel.onclose = null
+      channel.onerror = null
+      channel.onbufferedamountlow = null
+      try { channel.close() } catch { /* already closed */ }
+    }
+    const pc = this._pc
+    this._pc = null
+    if (pc) {
+      pc.oniceconnectionstatechange = null
+      pc.onicegatheringstatechange = null
+      pc.onsignalingstatechange = null
+      pc.onconnectionstatechange = null
+      pc.onicecandidate = null
+      pc.ontrack = null
+      pc.ondatachannel = null
+      try { pc.close() } catch { /* already closed */ }
+    }
+    cb(err)
+  }
+
+  /** Waits until the transport has stopped sending (see {@link SETTLE_INTERVAL}), then calls `done`. */
+  private settle (deadline: number, lastSent: number, done: () => void): void {
+    const pc = this._pc
+    if (!pc || this.destroyed) return done()
+    call(() => collectStats(pc)).then(transportProgress, () => null).then(progress => {
+      if (this.destroyed || !progress || progress.bytesSent === lastSent || Date.now() >= deadline) return done()
+      const wait = Math.max(SETTLE_INTERVAL, Math.ceil(progress.rtt * 2000))
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = null
+        this.settle(deadline, progress.bytesSent, done)
+      }, wait)
+    })
+  }
+
+  private enqueue (chunks: unknown[], cb: (err?: Error | null) => void): void {
+    if (!this.readableObjectMode && !this.writableObjectMode) {
+      this.sender.writeBytes(chunks as Uint8Array[], cb)
+      return
+    }
+    let messages: Message[]
+    try {
+      messages = chunks.map(chunk => toMessage(chunk as SendData))
+    } catch (err) {
+      cb(err as PeerError)
+      return
+    }
+    messages.forEach((message, i) => this.sender.writeMessage(message, i === messages.length - 1 ? cb : undefined))
+  }
+
+  private setupChannel (channel: RTCDataChannel | null | undefined): void {
+    if (this.destroyed) return
+    if (!channel) {
+      this.destroy(makeError('Data channel event is missing `channel` property', ErrorCode.DATA_CHANNEL))
+      return
+    }
+    if (this._channel) {
+      this._debug('ignoring extra data channel %s', channel.label)
+      return
+    }
+    this._channel = channel
+    channel.binaryType = 'arraybuffer'
+    this.channelName = channel.label
+    this.sender.attach(channel)
+    channel.onmessage = event => this.onChannelMessage(event)
+    channel.onbufferedamountlow = () => this.sender.onBufferedAmountLow()
+    channel.onopen = () => this.onChannelOpen()
+    channel.onclose = () => this.onChannelClose()
+    channel.onerror = event => {
+      const detail = (event as unknown as { error?: unknown, message?: string })
+      const err = detail.error instanceof Error ? detail.error : new Error(`Datachannel error: ${detail.message ?? 'unknown'}`)
+      this.destroy(makeError(err, ErrorCode.DATA_CHANNEL))
+    }
+    if (readyState(channel) === 'open') this.onChannelOpen()
+  }
+
+  private onChannelMessage (event: MessageEvent): void {
+    if (this.destroyed) return
+    const data: unknown = event.data
+    if (data instanceof ArrayBuffer) this.push(Buffer.from(data))
+    else if (typeof data === 'string') this.push(data)
+    else if (ArrayBuffer.isView(data)) this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    else this._debug('ignoring message of unknown type')
+  }
+
+  private onChannelOpen (): void {
+    if (this.destroyed || this.channelReady) return
+    this._debug('on channel open')
+    this.channelReady = true
+    this.maybeConnect()
+  }
+
+  private onChannelClose (): void {
+    if (this.destroyed) return
+    this._debug('on channel close')
+    if (this.closeTimer) clearTimeout(this.closeTimer)
+    this.closeTimer = null
+    this.push(null)
+    // Let a consumer read what arrived before the close; destroy once it has.
+    if (this.readableFlowing === null || this.readableLength === 0) this.destroy()
+    else this.once('end', () => this.destroy())
+  }
+
+  /** After `end()`: close the channel; destroy when it has closed, or after a timeout. */
+  private closeGracefully (): void {
+    if (this.destroyed) return
+    this.phase = 'closing'
+    const channel = this._channel
+    if (!channel || readyState(channel) === 'closed') {
+      this.destroy()
+      return
+    }
+    try {
+      channel.close()
+    } catch {
+      this.destroy()
+      return
+    }
+    this.closeTimer = setTimeout(() => {
+      this.closeTimer = null
+      this.destroy()
+    }, CHANNEL_CLOSE_TIMEOUT)
+  }
+
+  private onIceStateChange (): void {
+    const pc = this._pc
+    if (this.destroyed || !pc) return
+    const iceState = pc.iceConnectionState
+    const gatheringState = pc.iceGatheringState
+    this._debug('iceStateChange (connection: %s) (gathering: %s)', iceState, gatheringState)
+    this.emit('iceStateChange', iceState, gatheringState)
+    if (iceState === 'connected' || iceState === 'completed') {
+      this.iceReady = true
+      this.maybeConnect()
+    } else if (iceState === 'failed') {
+      this.destroy(makeError('Ice connection failed.', ErrorCode.ICE_CONNECTION_FAILURE))
+    } else if (iceState === 'closed') {
+      this.destroy(makeError('Ice connection closed.', ErrorCode.ICE_CONNECTION_CLOSED))
+    }
+  }
+
+  private onConnectionStateChange (): void {
+    const pc = this._pc
+    if (this.destroyed || !pc) return
+    if (pc.connectionState === 'failed') {
+      this.destroy(makeError('Connection failed.', ErrorCode.CONNECTION_FAILURE))
+    }
+  }
+
+  private onSignalingStateChange (): void {
+    const pc = this._pc
+    if (this.destroyed || !pc) return
+    const state = pc.signalingState
+    this._debug('signalingStateChange %s', state)
+    this.negotiation.onSignalingState(state)
+    if (!this.destroyed) this.emit('signalingStateChange', state)
+  }
+
+  private onTrack (event: RTCTrackEvent): void {
+    if (this.destroyed) return
+    this._debug('on track')
+    for (const stream of event.streams) {
+      this.emit('track', event.track, stream)
+      if (this.remoteMedia.isNewStream(stream)) {
+        queueMicrotask(() => { if (!this.destroyed) this.emit('stream', stream) })
+      }
+    }
+  }
+
+  /** Both ICE and the channel are up: read the addresses, then emit `connect`. */
+  private maybeConnect (): void {
+    if (this.phase !== 'connecting' || !this.iceReady || !this.channelReady) return
+    this.phase = 'resolving'
+    this.lookupAddresses(ADDRESS_RETRIES)
+  }
+
+  private lookupAddresses (triesLeft: number): void {
+    const pc = this._pc
+    if (!pc || this.destroyed) return
+    call(() => collectStats(pc)).then(reports => selectedAddresses(reports), () => null).then(found => {
+      if (this.destroyed) return
+      if (found) {
+        Object.assign(this, found)
+      } else if (triesLeft > 0) {
+        this.addressTimer = setTimeout(() => {
+          this.addressTimer = null
+          this.lookupAddresses(triesLeft - 1)
+        }, ADDRESS_RETRY_INTERVAL)
+        return
+      }
+      this.becomeConnected()
+    })
+  }
+
+  private becomeConnected (): void {
+    if (this.destroyed || this.phase !== 'resolving') return
+    this.phase = 'connected'
+    const pc = this._pc
+    let maxMessageSize: number | undefined
+    try {
+      maxMessageSize = pc?.sctp?.maxMessageSize
+    } catch { /* unknown: keep the default */ }
+    this.sender.open(maxMessageSize)
+    this._debug('connect')
+    this.emit('connect')
+  }
+
+  private fail (err: PeerError): void {
+    if (!this.destroyed) this.destroy(err)
+  }
+
+  private iceHost (): ConstructorParameters<typeof IceCandidates>[0] {
+    const peer = this
+    return {
+      get pc () { return peer._pc },
+      get wrtc () { return peer.wrtc as WebRTCImplementation },
+      trickle: this.trickle,
+      iceCompleteTimeout: this.iceCompleteTimeout,
+      debug: (...args: unknown[]) => this._debug(String(args[0]), ...args.slice(1)),
+      signal: data => this.emitSignal(data),
+      fail: err => this.fail(err),
+      gatheringDone: timedOut => {
+        if (this.destroyed) return
+        if (timedOut) this.emit('iceTimeout')
+        this.negotiation.onGatheringDone()
+      }
+    }
+  }
+
+  private negotiationHost (): ConstructorParameters<typeof Negotiation>[0] {
+    const peer = this
+    return {
+      get pc () { return peer._pc },
+      get wrtc () { return peer.wrtc as WebRTCImplementation },
+      get gatheringComplete () { return peer.ice.gatheringComplete },
+      initiator: this.initiator,
+      trickle: this.trickle,
+      allowHalfTrickle: this.allowHalfTrickle,
+      offerOptions: this.offerOptions,
+      answerOptions: this.answerOptions,
+      sdpTransform: sdp => this.sdpTransform(sdp),
+      debug: (...args: unknown[]) => this._debug(String(args[0]), ...args.slice(1)),
+      signal: data => this.emitSignal(data),
+      fail: err => this.fail(err),
+      remoteDescriptionSet: () => this.ice.flushPending(),
+      answered: () => { if (!this.initiator) this.requestMissingTransceivers() },
+      negotiated: () => this.emit('negotiated'),
+      stable: () => !!this._pc && this.media.flushAwaitingStable(this._pc)
+    }
+  }
+
+  private emitSignal (data: SignalData): void {
+    if (!this.destroyed) this.emit('signal', data)
+  }
+
+  /** Transceivers added here that the initiator's offer did not include: ask for them. */
+  private requestMissingTransceivers (): void {
+    const pc = this._pc
+    if (!pc || typeof pc.getTransceivers !== 'function') return
+    let transceivers: RTCRtpTransceiver[]
+    try {
+      transceivers = pc.getTransceivers()
+    } catch {
+      return
+    }
+    for (const transceiver of transceivers) {
+      const marked = transceiver as RTCRtpTransceiver & { requested?: boolean }
+      if (!transceiver.mid && transceiver.sender.track && !marked.requested) {
+        marked.requested = true
+        this.addTransceiver(transceiver.sender.track.kind)
+      }
+    }
+  }
+}
+
+/** Typed events of a {@link Peer}, merged with the class. */
+interface Peer {
+  /** Signaling data to carry to the other peer and pass to its `signal()`. */
+  on (event: 'signal', listener: (data: SignalData) => void): this
+  /** The connection and data channel are ready. */
+  on (event: 'connect', listener: () => void): this
+  /** Data from the other peer: a Buffer, or in object mode a string or Buffer. */
+  on (event: 'data', listener: (data: Buffer | string) => void): this
+  /** The peer closed (once). */
+  on (event: 'close', listener: () => void): this
+  /** A fatal error; `err.code` says which. `close` follows. */
+  on (event: 'error', listener: (err: PeerError) => void): this
+  /** A remote media stream arrived (once per stream). */
+  on (event: 'stream', listener: (stream: MediaStream) => void): this
+  /** A remote track arrived, with the stream it belongs to. */
+  on (event: 'track', listener: (track: MediaStreamTrack, stream: MediaStream) => void): this
+  /** A negotiation ended in a stable state. */
+  on (event: 'negotiated', listener: () => void): this
+  /** ICE connection or gathering state changed. */
+  on (event: 'iceStateChange', listener: (iceConnectionState: RTCIceConnectionState, iceGatheringState: RTCIceGatheringState) => void): this
+  /** ICE gathering did not end within `iceCompleteTimeout`; signaling went ahead with the candidates found. */
+  on (event: 'iceTimeout', listener: () => void): this
+  /** The signaling state changed. */
+  on (event: 'signalingStateChange', listener: (state: RTCSignalingState) => void): this
+  on (event: string | symbol, listener: (...args: never[]) => void): this
+  once (event: 'signal', listener: (data: SignalData) => void): this
+  once (event: 'connect' | 'close' | 'negotiated' | 'iceTimeout', listener: () => void): this
+  once (event: 'data', listener: (data: Buffer | string) => void): this
+  once (event: 'error', listener: (err: PeerError) => void): this
+  once (event: 'stream', listener: (stream: MediaStream) => void): this
+  once (event: 'track', listener: (track: MediaStreamTrack, stream: MediaStream) => void): this
+  once (event: string | symbol, listener: (...args: never[]) => void): this
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+declare namespace Peer {
+  /** Options of `new Peer(opts)`. */
+  export type Options = PeerOptions
+  /** A signaling object, as emitted by `signal` and accepted by `signal()`. */
+  export type Signal = SignalData
+  /** A coded error. */
+  export type Error = PeerError
+  /** The error codes. */
+  export type Code = ErrorCodeValue
+  /** What `send()` accepts. */
+  export type Data = SendData
+  /** A WebRTC implementation. */
+  export type WebRTC = WebRTCImplementation
+  /** A flattened stats report. */
+  export type Stats = StatsReport
+}
+
+/** Turns what `send()` accepts into what the channel sends, without copying. */
+function toMessage (chunk: SendData): Message {
+  if (typeof chunk === 'string') return chunk
+  if (chunk instanceof Uint8Array) return chunk
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk)
+  if (typeof Blob !== 'undefined' && chunk instanceof Blob) return chunk
+  throw makeError('send() takes a string, Buffer, ArrayBuffer, ArrayBufferView or Blob', ErrorCode.INVALID_DATA)
+}
+
+function readyState (channel: RTCDataChannel): RTCDataChannelState | undefined {
+  try {
+    return channel.readyState
+  } catch {
+    return undefined
+  }
+}
+
+function randomHex (bytes: number): string {
+  const array = new Uint8Array(bytes)
+  globalThis.crypto.getRandomValues(array)
+  let out = ''
+  for (const byte of array) out += byte.toString(16).padStart(2, '0')
+  return out
+}
+
+export { Peer }

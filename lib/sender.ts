@@ -1,0 +1,331 @@
+/**
+ * The data channel's send path: a queue in front of `RTCDataChannel.send()`.
+ *
+ * - Byte-stream writes are coalesced into, or split to, messages of `chunkSize`
+ *   bytes, so small writes do not pay per-message costs and large ones never
+ *   exceed the channel's maximum message size.
+ * - Messages (`send()`, object-mode writes) go out one each, in order with the bytes.
+ * - The channel's send buffer is kept under `highWaterMark`. Waiting for it to
+ *   drain uses `bufferedamountlow` where it works and polls as well, because some
+ *   implementations stop firing that event.
+ */
+import { makeError, ErrorCode, type PeerError } from './errors'
+
+/** What can be handed to `RTCDataChannel.send()`. */
+export type Message = string | Uint8Array | Blob
+
+type Callback = (err?: Error | null) => void
+
+interface Item {
+  data: Message
+  /** Bytes of a byte stream: may be merged with neighbours or split. */
+  stream: boolean
+  /** A Blob whose bytes are being read; the queue waits for it. */
+  reading?: boolean
+}
+
+/** Settings of a {@link ChannelSender}. */
+export interface SenderOptions {
+  chunkSize: number
+  highWaterMark: number
+  lowWaterMark: number
+  pollInterval: number
+  /** Called once when the channel refuses a message; the sender stops after it. */
+  onError: (err: PeerError) => void
+}
+
+/** The state of the channel as the sender sees it. */
+export type SenderState = 'waiting' | 'open' | 'closed'
+
+export class ChannelSender {
+  private readonly opts: SenderOptions
+  private channel: RTCDataChannel | null = null
+  private state: SenderState = 'waiting'
+  private readonly queue: Item[] = []
+  private queuedBytes = 0
+  /** Offset already sent of the first queued item, when it is a partly sent stream chunk. */
+  private headOffset = 0
+  /** Write callbacks waiting for their bytes to reach the channel and the buffer to drain. */
+  private callbacks: Callback[] = []
+  /** Callbacks waiting for everything to leave the send buffer. */
+  private flushCallbacks: Callback[] = []
+  private pollTimer: ReturnType<typeof setTimeout> | null = null
+  private flushScheduled: ReturnType<typeof setImmediate> | null = null
+  private maxMessageSize: number
+
+  constructor (opts: SenderOptions, maxMessageSize: number) {
+    this.opts = opts
+    this.maxMessageSize = maxMessageSize
+  }
+
+  /** Current sender state. */
+  get current (): SenderState { return this.state }
+
+  /** Bytes queued here and not yet handed to the channel. */
+  get pendingBytes (): number { return this.queuedBytes - this.headOffset }
+
+  /** Bytes in the channel's own send buffer. */
+  get bufferedAmount (): number {
+    return this.channel ? safeNumber(() => this.channel!.bufferedAmount) : 0
+  }
+
+  /** Largest message the channel accepts, as far as is known. */
+  get messageLimit (): number { return this.maxMessageSize }
+
+  /** Uses `channel` from now on; sending starts at {@link open}. */
+  attach (channel: RTCDataChannel): void {
+    this.channel = channel
+    try {
+      if (typeof channel.bufferedAmountLowThreshold === 'number') {
+        channel.bufferedAmountLowThreshold = this.opts.lowWaterMark
+      }
+    } catch { /* not settable here: polling covers it */ }
+  }
+
+  /** The channel is open: send what is queued. */
+  open (maxMessageSize: number | undefined): void {
+    if (this.state !== 'waiting') return
+    if (maxMessageSize && maxMessageSize > 0) this.maxMessageSize = maxMessageSize
+    this.state = 'open'
+    this.pump()
+  }
+
+  /** Called on the channel's `bufferedamountlow` event. */
+  onBufferedAmountLow (): void {
+    if (this.state === 'open') this.pump()
+  }
+
+  /**
+   * Queues stream bytes. `cb` runs once they are handed to the channel and its
+   * buffer is below the high-water mark, so the Writable above applies backpressure.
+   */
+  writeBytes (chunks: Uint8Array[], cb: Callback): void {
+    for (const chunk of chunks) {
+      if (chunk.byteLength === 0) continue
+      this.queue.push({ data: chunk, stream: true })
+      this.queuedBytes += chunk.byteLength
+    }
+    this.enqueued(cb)
+  }
+
+  /** Queues one message, sent as it is (split only if it cannot go as one). */
+  writeMessage (data: Message, cb?: Callback): void {
+    this.queue.push({ data, stream: false })
+    this.queuedBytes += sizeOf(data)
+    this.enqueued(cb)
+  }
+
+  /** Runs `cb` once nothing is queued and the channel's buffer is empty. */
+  flush (cb: Callback): void {
+    if (this.state === 'closed') return cb(makeError('the data channel is closed', ErrorCode.DATA_CHANNEL))
+    this.flushCallbacks.push(cb)
+    if (this.state === 'open') this.pump()
+  }
+
+  /** Stops for good: timers cleared, every waiting callback gets `err`. */
+  close (err?: Error): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.clearTimers()
+    this.queue.length = 0
+    this.queuedBytes = 0
+    this.headOffset = 0
+    this.channel = null
+    const waiting = this.callbacks.concat(this.flushCallbacks)
+    this.callbacks = []
+    this.flushCallbacks = []
+    const reason = err ?? makeError('the data channel closed before this write was sent', ErrorCode.DESTROYED)
+    for (const cb of waiting) cb(reason)
+  }
+
+  private enqueued (cb?: Callback): void {
+    if (cb) this.callbacks.push(cb)
+    if (this.state !== 'open') return
+    if (this.queuedBytes - this.headOffset >= this.opts.chunkSize || this.hasMessage()) {
+      this.pump()
+    } else {
+      this.scheduleFlush()
+    }
+    // A write whose bytes only wait to be coalesced does not hold the writer back.
+    if (this.bufferedAmount < this.opts.highWaterMark) this.releaseCallbacks()
+  }
+
+  private hasMessage (): boolean {
+    for (const item of this.queue) if (!item.stream) return true
+    return false
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = setImmediate(() => {
+      this.flushScheduled = null
+      if (this.state === 'open') this.pump(true)
+    })
+  }
+
+  /**
+   * Hands queued data to the channel while its buffer is below the high-water
+   * mark. A partial stream chunk is only sent when `partial` is set, or when
+   * there is nothing else to gain by waiting (a flush, or a message behind it).
+   */
+  private pump (partial = false): void {
+    const channel = this.channel
+    if (this.state !== 'open' || !channel) return
+    const sendPartial = partial || this.flushCallbacks.length > 0
+    while (this.queue.length > 0 && this.bufferedAmount < this.opts.highWaterMark) {
+      if (isBlob(this.queue[0].data)) {
+        this.readBlob(this.queue[0])
+        return
+      }
+      const message = this.nextMessage(sendPartial)
+      if (message === null) break
+      try {
+        channel.send(message as never)
+      } catch (err) {
+        this.fail(err)
+        return
+      }
+    }
+    if (this.state !== 'open') return
+    const buffered = this.bufferedAmount
+    if (buffered < this.opts.highWaterMark && this.queue.length === 0) this.releaseCallbacks()
+    else if (buffered < this.opts.highWaterMark && this.queue.length > 0 && !sendPartial) {
+      // Only a partial chunk is left: writers may go on, it goes out soon.
+      this.releaseCallbacks()
+      this.scheduleFlush()
+    }
+    if (this.flushCallbacks.length > 0 && this.queue.length === 0 && buffered === 0) {
+      const cbs = this.flushCallbacks
+      this.flushCallbacks = []
+      for (const cb of cbs) cb()
+    }
+    if (this.queue.length > 0 && buffered >= this.opts.highWaterMark) this.waitForDrain()
+    else if (this.flushCallbacks.length > 0 || this.callbacks.length > 0) this.waitForDrain()
+  }
+
+  /** Takes the next message off the queue, or `null` if only a partial chunk is left and it should wait. */
+  private nextMessage (sendPartial: boolean): Message | null {
+    const head = this.queue[0]
+    if (!head.stream) {
+      const size = sizeOf(head.data)
+      if (size <= this.maxMessageSize) {
+        this.queue.shift()
+        this.queuedBytes -= size
+        return head.data
+      }
+      // Too large to go as one message (the size was not known when it was queued):
+      // send it as stream bytes rather than kill the channel.
+      head.stream = true
+      if (typeof head.data === 'string') head.data = Buffer.from(head.data)
+    }
+    const limit = Math.min(this.opts.chunkSize, this.maxMessageSize)
+    const available = this.queuedBytes - this.headOffset
+    if (available < limit && !sendPartial && this.queue.every(item => item.stream)) return null
+    const first = head.data as Uint8Array
+    const firstLeft = first.byteLength - this.headOffset
+    if (firstLeft >= limit || this.queue.length === 1 || !this.queue[1].stream) {
+      // One item supplies the whole message: a view, no copy.
+      const take = Math.min(firstLeft, limit)
+      const view = first.subarray(this.headOffset, this.headOffset + take)
+      this.consume(take)
+      return view
+    }
+    // Coalesce several stream items into one message.
+    let size = 0
+    for (let i = 0; i < this.queue.length && size < limit; i++) {
+      const item = this.queue[i]
+      if (!item.stream) break
+      size += (item.data as Uint8Array).byteLength - (i === 0 ? this.headOffset : 0)
+    }
+    size = Math.min(size, limit)
+    const out = Buffer.allocUnsafe(size)
+    let filled = 0
+    while (filled < size) {
+      const data = this.queue[0].data as Uint8Array
+      const take = Math.min(data.byteLength - this.headOffset, size - filled)
+      out.set(data.subarray(this.headOffset, this.headOffset + take), filled)
+      filled += take
+      this.consume(take)
+    }
+    return out
+  }
+
+  /**
+   * Blobs are sent as their bytes (not every implementation sends a Blob):
+   * the queue stops at one until it is read, so order is kept.
+   */
+  private readBlob (item: Item): void {
+    if (item.reading) return
+    item.reading = true
+    const blob = item.data as Blob
+    blob.arrayBuffer().then(buffer => {
+      if (this.state === 'closed') return
+      item.data = new Uint8Array(buffer)
+      item.reading = false
+      this.pump()
+    }, err => {
+      if (this.state !== 'closed') this.fail(err)
+    })
+  }
+
+  /** Marks `n` bytes of the head stream item as sent. */
+  private consume (n: number): void {
+    const head = this.queue[0]
+    const size = (head.data as Uint8Array).byteLength
+    if (this.headOffset + n >= size) {
+      this.queue.shift()
+      this.queuedBytes -= size
+      this.headOffset = 0
+    } else {
+      this.headOffset += n
+    }
+  }
+
+  private releaseCallbacks (): void {
+    if (this.callbacks.length === 0) return
+    const cbs = this.callbacks
+    this.callbacks = []
+    for (const cb of cbs) cb()
+  }
+
+  private waitForDrain (): void {
+    if (this.pollTimer) return
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null
+      this.pump()
+    }, this.opts.pollInterval)
+  }
+
+  private fail (err: unknown): void {
+    const error = makeError(err, ErrorCode.DATA_CHANNEL)
+    this.close(error)
+    this.opts.onError(error)
+  }
+
+  private clearTimers (): void {
+    if (this.pollTimer) clearTimeout(this.pollTimer)
+    if (this.flushScheduled) clearImmediate(this.flushScheduled)
+    this.pollTimer = null
+    this.flushScheduled = null
+  }
+}
+
+/** Byte size of a message as the channel counts it. */
+export function sizeOf (data: Message): number {
+  if (typeof data === 'string') return Buffer.byteLength(data)
+  if (data instanceof Uint8Array) return data.byteLength
+  return data.size
+}
+
+function isBlob (data: Message): data is Blob {
+  return typeof data !== 'string' && !(data instanceof Uint8Array)
+}
+
+function safeNumber (read: () => number): number {
+  try {
+    const n = read()
+    return typeof n === 'number' && n >= 0 ? n : 0
+  } catch {
+    return 0
+  }
+}

@@ -1,0 +1,45 @@
+/** Finds the WebRTC implementation a peer runs on. */
+import { loadNodeWebRTC } from './node-webrtc'
+
+/** The classes a peer needs from a WebRTC implementation (e.g. `@roamhq/wrtc`, or a browser's). */
+export interface WebRTCImplementation {
+  /** The `RTCPeerConnection` constructor. */
+  RTCPeerConnection: typeof RTCPeerConnection
+  /** The `RTCSessionDescription` constructor (optional: plain objects are used without it). */
+  RTCSessionDescription?: typeof RTCSessionDescription
+  /** The `RTCIceCandidate` constructor (optional: plain objects are used without it). */
+  RTCIceCandidate?: typeof RTCIceCandidate
+}
+
+let nodeWebRTC: WebRTCImplementation | null | undefined
+
+function isImplementation (value: unknown): value is WebRTCImplementation {
+  return !!value && (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function'
+}
+
+function fromGlobal (): WebRTCImplementation | null {
+  const g = globalThis as Record<string, unknown>
+  const pc = g.RTCPeerConnection ?? g.mozRTCPeerConnection ?? g.webkitRTCPeerConnection
+  if (typeof pc !== 'function') return null
+  return {
+    RTCPeerConnection: pc as typeof RTCPeerConnection,
+    RTCSessionDescription: (g.RTCSessionDescription ?? g.mozRTCSessionDescription ?? g.webkitRTCSessionDescription) as typeof RTCSessionDescription | undefined,
+    RTCIceCandidate: (g.RTCIceCandidate ?? g.mozRTCIceCandidate ?? g.webkitRTCIceCandidate) as typeof RTCIceCandidate | undefined
+  }
+}
+
+/**
+ * The implementation to use: `given` if it is one, else the global one (browsers),
+ * else `@roamhq/wrtc`, loaded on first need. `null` when there is none.
+ */
+export function resolveWebRTC (given?: unknown): WebRTCImplementation | null {
+  if (isImplementation(given)) return given
+  const global = fromGlobal()
+  if (global) return global
+  if (nodeWebRTC === undefined) {
+    const loaded = loadNodeWebRTC()
+    nodeWebRTC = isImplementation(loaded) ? loaded : null
+  }
+  return nodeWebRTC
+}
