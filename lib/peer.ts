@@ -243,7 +243,7 @@ class Peer extends Duplex {
 
   /** Bytes written but not yet sent: queued here plus the channel's own buffer. */
   get bufferSize (): number {
-    return this.sender.pendingBytes + this.sender.bufferedAmount
+    return this.sender.pendingBytes + this.sender.inFlight
   }
 
   /** Whether the peer is connected and its data channel open. */

@@ -5,8 +5,9 @@
  *   bytes, so small writes do not pay per-message costs and large ones never
  *   exceed the channel's maximum message size.
  * - Messages (`send()`, object-mode writes) go out one each, in order with the bytes.
- * - The channel's send buffer is kept under `highWaterMark`. Waiting for it to
- *   drain uses `bufferedamountlow` where it works and polls as well, because some
+ * - The channel's send buffer is kept under `highWaterMark`, and no more than
+ *   that is sent between two readings of it. Waiting for it to drain uses
+ *   `bufferedamountlow` where it works and polls as well, because some
  *   implementations stop firing that event.
  */
 import { makeError, ErrorCode, type PeerError } from './errors'
@@ -51,6 +52,10 @@ export class ChannelSender {
   private flushCallbacks: Callback[] = []
   private pollTimer: ReturnType<typeof setTimeout> | null = null
   private flushScheduled: ReturnType<typeof setImmediate> | null = null
+  /** Bytes that may still be sent before waiting for the channel's buffer (see {@link refill}). */
+  private credit = 0
+  /** Bytes sent since the buffer was last read: they may not show in `bufferedAmount` yet. */
+  private sentSinceRefill = 0
   private maxMessageSize: number
 
   constructor (opts: SenderOptions, maxMessageSize: number) {
@@ -68,6 +73,9 @@ export class ChannelSender {
   get bufferedAmount (): number {
     return this.channel ? safeNumber(() => this.channel!.bufferedAmount) : 0
   }
+
+  /** Bytes handed to the channel and not known to have left it. */
+  get inFlight (): number { return Math.max(this.bufferedAmount, this.sentSinceRefill) }
 
   /** Largest message the channel accepts, as far as is known. */
   get messageLimit (): number { return this.maxMessageSize }
@@ -87,12 +95,15 @@ export class ChannelSender {
     if (this.state !== 'waiting') return
     if (maxMessageSize && maxMessageSize > 0) this.maxMessageSize = maxMessageSize
     this.state = 'open'
+    this.refill()
     this.pump()
   }
 
   /** Called on the channel's `bufferedamountlow` event. */
   onBufferedAmountLow (): void {
-    if (this.state === 'open') this.pump()
+    if (this.state !== 'open') return
+    this.refill()
+    this.pump()
   }
 
   /**
@@ -147,7 +158,7 @@ export class ChannelSender {
       this.scheduleFlush()
     }
     // A write whose bytes only wait to be coalesced does not hold the writer back.
-    if (this.bufferedAmount < this.opts.highWaterMark) this.releaseCallbacks()
+    if (this.credit > 0) this.releaseCallbacks()
   }
 
   private hasMessage (): boolean {
@@ -164,15 +175,15 @@ export class ChannelSender {
   }
 
   /**
-   * Hands queued data to the channel while its buffer is below the high-water
-   * mark. A partial stream chunk is only sent when `partial` is set, or when
-   * there is nothing else to gain by waiting (a flush, or a message behind it).
+   * Hands queued data to the channel while there is credit. A partial stream
+   * chunk is only sent when `partial` is set, or when there is nothing to gain
+   * by waiting (a flush is pending).
    */
   private pump (partial = false): void {
     const channel = this.channel
     if (this.state !== 'open' || !channel) return
     const sendPartial = partial || this.flushCallbacks.length > 0
-    while (this.queue.length > 0 && this.bufferedAmount < this.opts.highWaterMark) {
+    while (this.queue.length > 0 && this.credit > 0) {
       if (isBlob(this.queue[0].data)) {
         this.readBlob(this.queue[0])
         return
@@ -185,22 +196,35 @@ export class ChannelSender {
         this.fail(err)
         return
       }
+      const size = sizeOf(message)
+      this.credit -= size
+      this.sentSinceRefill += size
     }
     if (this.state !== 'open') return
-    const buffered = this.bufferedAmount
-    if (buffered < this.opts.highWaterMark && this.queue.length === 0) this.releaseCallbacks()
-    else if (buffered < this.opts.highWaterMark && this.queue.length > 0 && !sendPartial) {
-      // Only a partial chunk is left: writers may go on, it goes out soon.
+    if (this.credit > 0) {
+      // Everything was handed over, or only a partial chunk waits to be
+      // coalesced with later writes: writers may go on.
       this.releaseCallbacks()
-      this.scheduleFlush()
+      if (this.queue.length > 0) this.scheduleFlush()
     }
-    if (this.flushCallbacks.length > 0 && this.queue.length === 0 && buffered === 0) {
+    if (this.flushCallbacks.length > 0 && this.queue.length === 0 && this.bufferedAmount === 0) {
       const cbs = this.flushCallbacks
       this.flushCallbacks = []
       for (const cb of cbs) cb()
     }
-    if (this.queue.length > 0 && buffered >= this.opts.highWaterMark) this.waitForDrain()
-    else if (this.flushCallbacks.length > 0 || this.callbacks.length > 0) this.waitForDrain()
+    if ((this.queue.length > 0 && this.credit <= 0) || this.callbacks.length > 0 || this.flushCallbacks.length > 0) {
+      this.waitForDrain()
+    }
+  }
+
+  /**
+   * Credit is what may be sent before the channel's buffer is read again.
+   * `bufferedAmount` can lag behind `send()` (implementations hand messages to
+   * another thread first), so it is only trusted when read after a pause.
+   */
+  private refill (): void {
+    this.credit = Math.max(0, this.opts.highWaterMark - this.bufferedAmount)
+    this.sentSinceRefill = 0
   }
 
   /** Takes the next message off the queue, or `null` if only a partial chunk is left and it should wait. */
@@ -292,6 +316,7 @@ export class ChannelSender {
     if (this.pollTimer) return
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null
+      this.refill()
       this.pump()
     }, this.opts.pollInterval)
   }
