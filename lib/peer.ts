@@ -17,6 +17,7 @@ import { ChannelSender, sizeOf, type Message } from './sender'
 import { IceCandidates } from './ice'
 import { Negotiation, call } from './negotiation'
 import { MediaSenders, RemoteMedia } from './media'
+import { checkConfiguration } from './validation'
 import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
 
 /** Options of `new Peer(opts)`. Every one is optional. */
@@ -211,6 +212,11 @@ class Peer extends Duplex {
     this.negotiation = new Negotiation(this.negotiationHost())
     this.once('finish', () => this.closeGracefully())
 
+    const invalid = checkConfiguration(this.config)
+    if (invalid) {
+      this.destroy(makeError(invalid, ErrorCode.PC_CONSTRUCTOR))
+      return
+    }
     let pc: RTCPeerConnection
     try {
       pc = new this.wrtc.RTCPeerConnection(this.config)

@@ -1,0 +1,31 @@
+/**
+ * Checks made before calling into the WebRTC implementation, where a bad value
+ * would otherwise reach native code. (@roamhq/wrtc, for one, keeps the process
+ * alive forever after its RTCPeerConnection constructor has thrown.)
+ */
+
+const ICE_URL = /^(stuns?|turns?):[^\s]+$/i
+
+/**
+ * Returns why `config` cannot be used for an RTCPeerConnection, or `null` if
+ * it looks valid. Only the ICE servers are checked: the rest is left to the
+ * implementation.
+ */
+export function checkConfiguration (config: RTCConfiguration): string | null {
+  const servers: unknown = config.iceServers
+  if (servers === undefined) return null
+  if (!Array.isArray(servers)) return 'config.iceServers must be an array'
+  for (const server of servers) {
+    if (!server || typeof server !== 'object') return 'each ICE server must be an object'
+    const { urls, username, credential } = server as RTCIceServer
+    const list: unknown[] = Array.isArray(urls) ? urls : [urls]
+    if (list.length === 0) return 'an ICE server has no urls'
+    for (const url of list) {
+      if (typeof url !== 'string' || !ICE_URL.test(url)) return `ICE server url is not a stun:, stuns:, turn: or turns: URL: ${String(url)}`
+      if (/^turns?:/i.test(url) && (typeof username !== 'string' || typeof credential !== 'string')) {
+        return `TURN server ${url} needs a username and a credential`
+      }
+    }
+  }
+  return null
+}
