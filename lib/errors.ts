@@ -35,7 +35,7 @@ export const ErrorCode = {
   DESTROYED: 'ERR_DESTROYED',
   /** `addTransceiver()` failed. */
   ADD_TRANSCEIVER: 'ERR_ADD_TRANSCEIVER',
-  /** `addTrack()` of a track that was removed from that stream. */
+  /** simple-peer's code for re-adding a removed track; kept for code that checks it, never emitted (re-adding works). */
   SENDER_REMOVED: 'ERR_SENDER_REMOVED',
   /** `addTrack()` of a track already added to that stream. */
   SENDER_ALREADY_ADDED: 'ERR_SENDER_ALREADY_ADDED',

@@ -15,14 +15,15 @@ export class MediaSenders {
   /** Senders whose removal had to wait for a stable signaling state. */
   private awaitingStable: RTCRtpSender[] = []
 
-  /** Adds `track` of `stream` to `pc`. Throws a coded error if that pair was added before. */
+  /**
+   * Adds `track` of `stream` to `pc`. Throws `ERR_SENDER_ALREADY_ADDED` if
+   * that pair is being sent already. A pair that was removed may be added
+   * again (simple-peer refused that with `ERR_SENDER_REMOVED`).
+   */
   add (pc: RTCPeerConnection, track: MediaStreamTrack, stream: MediaStream): void {
     const byStream = this.senders.get(track) ?? new Map<MediaStream, SenderEntry>()
     const entry = byStream.get(stream)
-    if (entry && entry.removed) {
-      throw makeError('Track has been removed. You should enable/disable tracks that you want to re-add.', ErrorCode.SENDER_REMOVED)
-    }
-    if (entry) throw makeError('Track has already been added to that stream.', ErrorCode.SENDER_ALREADY_ADDED)
+    if (entry && !entry.removed) throw makeError('Track has already been added to that stream.', ErrorCode.SENDER_ALREADY_ADDED)
     const sender = pc.addTrack(track, stream)
     byStream.set(stream, { sender, removed: false })
     this.senders.set(track, byStream)
