@@ -233,3 +233,39 @@ test('a removed track can be added back to its stream', async t => {
   cam.stop(); a.destroy(); b.destroy()
   await closed(a, b)
 })
+
+test('several changes in one tick make one offer', async t => {
+  const [a, b] = pair()
+  await connected(a, b)
+  const offers = countOffers(a)
+  const cam1 = camera(); const cam2 = camera(64, 48)
+  const seen = new Set()
+  const bothArrived = new Promise(resolve => b.on('track', (track, stream) => { seen.add(stream.id); if (seen.size === 2) resolve() }))
+  a.addStream(cam1.stream)
+  a.addStream(cam2.stream)
+  a.addTransceiver('audio')
+  await once(a, 'negotiated')
+  await bothArrived
+  t.equal(offers.offers, 1, 'one offer for three changes')
+  t.equal(a._pc.getTransceivers().length, 3, 'two video and one audio transceiver')
+  cam1.stop(); cam2.stop(); a.destroy(); b.destroy()
+  await closed(a, b)
+})
+
+for (const side of ['initiator', 'non-initiator']) {
+  test(`negotiate() from the ${side} runs a negotiation that ends in negotiated`, async t => {
+    const [a, b] = pair()
+    await connected(a, b)
+    const offers = countOffers(a)
+    const requests = []
+    b.on('signal', s => { if (s.type === 'renegotiate') requests.push(s) })
+    const caller = side === 'initiator' ? a : b
+    const negotiated = once(a, 'negotiated')
+    caller.negotiate()
+    await negotiated
+    t.equal(offers.offers, 1, 'the initiator made one offer')
+    t.deepEqual(requests, side === 'initiator' ? [] : [{ type: 'renegotiate', renegotiate: true }], 'the non-initiator asked with a renegotiate signal')
+    a.destroy(); b.destroy()
+    await closed(a, b)
+  })
+}
