@@ -4,6 +4,7 @@
  * each concern lives in its own module.
  */
 import { Duplex, type DuplexOptions } from 'readable-stream'
+import { Buffer } from 'buffer'
 import createDebug = require('debug')
 import {
   DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,

@@ -10,6 +10,7 @@
  *   `bufferedamountlow` where it works and polls as well, because some
  *   implementations stop firing that event.
  */
+import { Buffer } from 'buffer'
 import { makeError, ErrorCode, type PeerError } from './errors'
 
 /** What can be handed to `RTCDataChannel.send()`. */
@@ -51,7 +52,7 @@ export class ChannelSender {
   /** Callbacks waiting for everything to leave the send buffer. */
   private flushCallbacks: Callback[] = []
   private pollTimer: ReturnType<typeof setTimeout> | null = null
-  private flushScheduled: ReturnType<typeof setImmediate> | null = null
+  private flushScheduled: ReturnType<typeof setTimeout> | null = null
   /** Bytes that may still be sent before waiting for the channel's buffer (see {@link refill}). */
   private credit = 0
   /** Bytes sent since the buffer was last read: they may not show in `bufferedAmount` yet. */
@@ -168,7 +169,7 @@ export class ChannelSender {
 
   private scheduleFlush (): void {
     if (this.flushScheduled) return
-    this.flushScheduled = setImmediate(() => {
+    this.flushScheduled = later(() => {
       this.flushScheduled = null
       if (this.state === 'open') this.pump(true)
     })
@@ -329,11 +330,22 @@ export class ChannelSender {
 
   private clearTimers (): void {
     if (this.pollTimer) clearTimeout(this.pollTimer)
-    if (this.flushScheduled) clearImmediate(this.flushScheduled)
+    if (this.flushScheduled) cancelLater(this.flushScheduled)
     this.pollTimer = null
     this.flushScheduled = null
   }
 }
+
+/**
+ * Runs `fn` after pending I/O, so writes made in the same round are coalesced:
+ * `setImmediate` in Node, a zero timeout where there is none (browsers).
+ */
+const later: (fn: () => void) => ReturnType<typeof setTimeout> = typeof setImmediate === 'function'
+  ? fn => setImmediate(fn) as unknown as ReturnType<typeof setTimeout>
+  : fn => setTimeout(fn, 0)
+const cancelLater: (handle: ReturnType<typeof setTimeout>) => void = typeof clearImmediate === 'function'
+  ? handle => clearImmediate(handle as unknown as ReturnType<typeof setImmediate>)
+  : handle => clearTimeout(handle)
 
 /** Byte size of a message as the channel counts it. */
 export function sizeOf (data: Message): number {
