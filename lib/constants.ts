@@ -30,6 +30,14 @@ export const STREAM_CHUNK_SIZE = 64 * 1024
 /** Message size assumed until the connection reports its own (RFC 8841 default). */
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024
 
+/**
+ * How long ICE may stay `disconnected` before the peer gives up with
+ * `ERR_ICE_CONNECTION_FAILURE` (ms). libwebrtc reports `disconnected` a few
+ * seconds after the remote stops answering and `failed` only after about 18 s
+ * more; a link that comes back within this time is kept.
+ */
+export const DISCONNECT_TIMEOUT = 5000
+
 /** How long a graceful close may wait for the channel to close (ms). */
 export const CHANNEL_CLOSE_TIMEOUT = 5000
 

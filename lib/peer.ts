@@ -9,7 +9,7 @@ import createDebug = require('debug')
 import {
   DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,
   DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, CHANNEL_CLOSE_TIMEOUT,
-  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_TIMEOUT
+  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT
 } from './constants'
 import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
 import { resolveWebRTC, type WebRTCImplementation } from './webrtc'
@@ -47,6 +47,12 @@ export interface PeerOptions extends DuplexOptions {
   allowHalfTrickle?: boolean
   /** How long (ms) a non-trickle peer waits for ICE gathering before signaling. Default 5000. */
   iceCompleteTimeout?: number
+  /**
+   * How long (ms) ICE may stay `disconnected` before the peer is destroyed with
+   * `ERR_ICE_CONNECTION_FAILURE`. Default 5000. `0` waits for the
+   * implementation to report `failed` (as simple-peer does).
+   */
+  disconnectTimeout?: number
   /** A WebRTC implementation, e.g. `require('@roamhq/wrtc')`. Default: the browser's, else `@roamhq/wrtc`. */
   wrtc?: WebRTCImplementation
   /** Deliver and accept whole messages (strings and Buffers) instead of a byte stream. Default `false`. */
@@ -137,6 +143,8 @@ class Peer extends Duplex {
   readonly allowHalfTrickle: boolean
   /** ICE gathering timeout for non-trickle signaling (ms). */
   readonly iceCompleteTimeout: number
+  /** How long ICE may stay disconnected before the peer gives up (ms; 0: never). */
+  readonly disconnectTimeout: number
   /** Address of the remote end of the selected candidate pair, once connected. */
   remoteAddress: string | undefined = undefined
   /** Family (`'IPv4'` or `'IPv6'`) of {@link remoteAddress}. */
@@ -167,6 +175,7 @@ class Peer extends Duplex {
   private addressTimer: ReturnType<typeof setTimeout> | null = null
   private closeTimer: ReturnType<typeof setTimeout> | null = null
   private settleTimer: ReturnType<typeof setTimeout> | null = null
+  private disconnectTimer: ReturnType<typeof setTimeout> | null = null
 
   /**
    * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
@@ -190,6 +199,9 @@ class Peer extends Duplex {
     this.trickle = options.trickle !== undefined ? !!options.trickle : true
     this.allowHalfTrickle = options.allowHalfTrickle !== undefined ? !!options.allowHalfTrickle : false
     this.iceCompleteTimeout = options.iceCompleteTimeout || ICE_COMPLETE_TIMEOUT
+    this.disconnectTimeout = typeof options.disconnectTimeout === 'number' && options.disconnectTimeout >= 0
+      ? options.disconnectTimeout
+      : DISCONNECT_TIMEOUT
     this._debug('new peer %o', { initiator: this.initiator, trickle: this.trickle })
 
     this.wrtc = resolveWebRTC(options.wrtc)
@@ -432,6 +444,7 @@ class Peer extends Duplex {
     if (this.addressTimer) clearTimeout(this.addressTimer)
     if (this.closeTimer) clearTimeout(this.closeTimer)
     if (this.settleTimer) clearTimeout(this.settleTimer)
+    this.clearDisconnectTimer()
     this.addressTimer = null
     this.closeTimer = null
     this.settleTimer = null
@@ -576,6 +589,8 @@ class Peer extends Duplex {
     const gatheringState = pc.iceGatheringState
     this._debug('iceStateChange (connection: %s) (gathering: %s)', iceState, gatheringState)
     this.emit('iceStateChange', iceState, gatheringState)
+    if (iceState === 'disconnected') this.startDisconnectTimer()
+    else this.clearDisconnectTimer()
     if (iceState === 'connected' || iceState === 'completed') {
       this.iceReady = true
       this.maybeConnect()
@@ -584,6 +599,19 @@ class Peer extends Duplex {
     } else if (iceState === 'closed') {
       this.destroy(makeError('Ice connection closed.', ErrorCode.ICE_CONNECTION_CLOSED))
     }
+  }
+
+  private startDisconnectTimer (): void {
+    if (this.disconnectTimer || this.disconnectTimeout === 0) return
+    this.disconnectTimer = setTimeout(() => {
+      this.disconnectTimer = null
+      this.destroy(makeError(`Ice connection stayed disconnected for ${this.disconnectTimeout} ms.`, ErrorCode.ICE_CONNECTION_FAILURE))
+    }, this.disconnectTimeout)
+  }
+
+  private clearDisconnectTimer (): void {
+    if (this.disconnectTimer) clearTimeout(this.disconnectTimer)
+    this.disconnectTimer = null
   }
 
   private onConnectionStateChange (): void {
