@@ -49,6 +49,8 @@ export class Negotiation {
   /** A description waiting for ICE gathering to end (non-trickle). */
   private waitingForGathering: (() => void) | null = null
   private stopped = false
+  /** The last remote description applied, to ignore repeats. */
+  private lastRemote: RTCSessionDescriptionInit | null = null
 
   constructor (host: NegotiationHost) {
     this.host = host
@@ -98,6 +100,12 @@ export class Negotiation {
   setRemoteDescription (description: RTCSessionDescriptionInit): void {
     const pc = this.host.pc
     if (!pc) return
+    // A signaling layer that delivers a message twice must not restart the negotiation.
+    if (this.lastRemote && this.lastRemote.type === description.type && this.lastRemote.sdp === description.sdp) {
+      this.host.debug('ignoring a repeated %s', description.type)
+      return
+    }
+    this.lastRemote = description
     call(() => {
       const Ctor = this.host.wrtc.RTCSessionDescription
       return pc.setRemoteDescription(Ctor ? new Ctor(description) : description)
@@ -105,7 +113,7 @@ export class Negotiation {
       if (this.stopped) return
       this.host.remoteDescriptionSet()
       if (readType(pc.remoteDescription) === 'offer') this.createAnswer()
-    }, err => this.failWith(err, ErrorCode.SET_REMOTE_DESCRIPTION))
+    }).catch(err => this.failWith(err, ErrorCode.SET_REMOTE_DESCRIPTION))
   }
 
   /** Signaling state changed. */
@@ -144,7 +152,7 @@ export class Negotiation {
     call(() => pc.createOffer(this.host.offerOptions)).then(
       offer => this.applyLocal(pc, offer, 'offer'),
       err => this.failWith(err, ErrorCode.CREATE_OFFER)
-    )
+    ).catch(err => this.failWith(err, ErrorCode.CREATE_OFFER))
   }
 
   private createAnswer (): void {
@@ -153,7 +161,7 @@ export class Negotiation {
     call(() => pc.createAnswer(this.host.answerOptions)).then(
       answer => this.applyLocal(pc, answer, 'answer'),
       err => this.failWith(err, ErrorCode.CREATE_ANSWER)
-    )
+    ).catch(err => this.failWith(err, ErrorCode.CREATE_ANSWER))
   }
 
   private applyLocal (pc: RTCPeerConnection, description: RTCSessionDescriptionInit, kind: 'offer' | 'answer'): void {
@@ -178,7 +186,7 @@ export class Negotiation {
       }
       if (this.host.trickle || this.host.gatheringComplete) send()
       else this.waitingForGathering = send
-    }, err => this.failWith(err, ErrorCode.SET_LOCAL_DESCRIPTION))
+    }, err => this.failWith(err, ErrorCode.SET_LOCAL_DESCRIPTION)).catch(err => this.failWith(err, ErrorCode.SET_LOCAL_DESCRIPTION))
   }
 
   private failWith (err: unknown, code: ErrorCodeValue): void {

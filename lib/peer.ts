@@ -403,7 +403,7 @@ class Peer extends Duplex {
       ? call(() => collectStats(pc))
       : Promise.reject(makeError('cannot get stats after peer is destroyed', ErrorCode.DESTROYED))
     if (cb) {
-      result.then(reports => cb(null, reports), err => cb(err))
+      result.then(reports => cb(null, reports), err => cb(err)).catch(rethrow)
       result.catch(() => {})
     }
     return result
@@ -490,7 +490,7 @@ class Peer extends Duplex {
         this.settleTimer = null
         this.settle(deadline, progress.bytesSent, done)
       }, wait)
-    })
+    }).catch(rethrow)
   }
 
   private enqueue (chunks: unknown[], cb: (err?: Error | null) => void): void {
@@ -664,7 +664,7 @@ class Peer extends Duplex {
         return
       }
       this.becomeConnected()
-    })
+    }).catch(rethrow)
   }
 
   private becomeConnected (): void {
@@ -724,8 +724,18 @@ class Peer extends Duplex {
     }
   }
 
+  /**
+   * Emits `signal`. Called from promise callbacks: an exception thrown by the
+   * application's listener is rethrown on its own, as from any event listener,
+   * rather than being taken for a negotiation failure.
+   */
   private emitSignal (data: SignalData): void {
-    if (!this.destroyed) this.emit('signal', data)
+    if (this.destroyed) return
+    try {
+      this.emit('signal', data)
+    } catch (err) {
+      rethrow(err)
+    }
   }
 
   /** Transceivers added here that the initiator's offer did not include: ask for them. */
@@ -808,6 +818,15 @@ function toMessage (chunk: SendData): Message {
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk)
   if (typeof Blob !== 'undefined' && chunk instanceof Blob) return chunk
   throw makeError('send() takes a string, Buffer, ArrayBuffer, ArrayBufferView or Blob', ErrorCode.INVALID_DATA)
+}
+
+/**
+ * Rethrows, outside any promise chain, an exception thrown by an application
+ * listener called from a promise callback: it surfaces as it would from any
+ * event listener instead of becoming an unhandled rejection.
+ */
+function rethrow (err: unknown): void {
+  queueMicrotask(() => { throw err })
 }
 
 function readyState (channel: RTCDataChannel): RTCDataChannelState | undefined {
