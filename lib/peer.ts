@@ -19,6 +19,7 @@ import { IceCandidates } from './ice'
 import { Negotiation, call } from './negotiation'
 import { MediaSenders, RemoteMedia } from './media'
 import { checkConfiguration } from './validation'
+import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL } from './flow'
 import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
 
 /** Options of `new Peer(opts)`. Every one is optional. */
@@ -170,6 +171,7 @@ class Peer extends Duplex {
   private readonly sender: ChannelSender
   private readonly ice: IceCandidates
   private readonly negotiation: Negotiation
+  private readonly flow: FlowControl
   private readonly media = new MediaSenders()
   private readonly remoteMedia = new RemoteMedia()
   private addressTimer: ReturnType<typeof setTimeout> | null = null
@@ -223,6 +225,14 @@ class Peer extends Duplex {
     }, DEFAULT_MAX_MESSAGE_SIZE)
     this.ice = new IceCandidates(this.iceHost())
     this.negotiation = new Negotiation(this.negotiationHost())
+    this.flow = new FlowControl({
+      sender: this.sender,
+      debug: (format, ...args) => this._debug(format, ...args),
+      consumed: received => {
+        if (!this.readableObjectMode) return received - this.readableLength
+        return this.readableLength === 0 ? received : null
+      }
+    })
     this.once('finish', () => this.closeGracefully())
 
     const invalid = checkConfiguration(this.config)
@@ -246,10 +256,12 @@ class Peer extends Duplex {
     pc.ontrack = event => this.onTrack(event)
 
     try {
+      pc.ondatachannel = event => this.onDataChannel(event.channel)
       if (this.initiator || this.channelNegotiated) {
-        this.setupChannel(pc.createDataChannel(this.channelName ?? '', this.channelConfig))
-      } else {
-        pc.ondatachannel = event => this.setupChannel(event.channel)
+        // The protocol tells a duplex-peer on the other end that it may open a control channel (see flow.ts).
+        const announce = this.initiator && !this.channelNegotiated && !this.channelConfig.protocol
+        const init = announce ? { ...this.channelConfig, protocol: CHANNEL_PROTOCOL } : this.channelConfig
+        this.setupChannel(pc.createDataChannel(this.channelName ?? '', init))
       }
       for (const stream of this.streams) this.addStream(stream)
     } catch (err) {
@@ -415,7 +427,9 @@ class Peer extends Duplex {
   }
 
   override _read (): void {
-    // A data channel has no receive-side flow control: messages are pushed as they arrive.
+    // Messages are pushed as they arrive; reading makes room, which a
+    // duplex-peer on the other end is told about (flow control, see flow.ts).
+    this.flow?.reportConsumed()
   }
 
   override _write (chunk: unknown, _encoding: string, cb: (err?: Error | null) => void): void {
@@ -430,7 +444,11 @@ class Peer extends Duplex {
     if (this.phase === 'closing' || this.phase === 'closed' || !this._channel) return cb()
     const flush = (): void => this.sender.flush(err => {
       if (err || this.destroyed) return cb(this.destroyed ? null : err)
-      this.settle(Date.now() + SETTLE_TIMEOUT, -1, () => cb())
+      // A duplex-peer confirms it has everything; with anyone else, wait for the transport to go quiet.
+      this.flow.finish(acknowledged => {
+        if (acknowledged || this.destroyed) cb()
+        else this.settle(Date.now() + SETTLE_TIMEOUT, -1, () => cb())
+      })
     })
     if (this.phase === 'connected') flush()
     else this.once('connect', flush)
@@ -451,6 +469,7 @@ class Peer extends Duplex {
     this.negotiation?.stop()
     this.ice?.stop()
     this.sender?.close(makeError('peer was destroyed before this write was sent', ErrorCode.DESTROYED))
+    this.flow?.stop()
     this.media.clear()
     this.remoteMedia.clear()
 
@@ -508,6 +527,15 @@ class Peer extends Duplex {
     messages.forEach((message, i) => this.sender.writeMessage(message, i === messages.length - 1 ? cb : undefined))
   }
 
+  private onDataChannel (channel: RTCDataChannel | null | undefined): void {
+    if (this.destroyed) return
+    if (channel && this._channel && readLabel(channel) === CONTROL_LABEL) {
+      this.flow.attach(channel)
+      return
+    }
+    this.setupChannel(channel)
+  }
+
   private setupChannel (channel: RTCDataChannel | null | undefined): void {
     if (this.destroyed) return
     if (!channel) {
@@ -532,15 +560,27 @@ class Peer extends Duplex {
       this.destroy(makeError(err, ErrorCode.DATA_CHANNEL))
     }
     if (readyState(channel) === 'open') this.onChannelOpen()
+    if (!this.initiator && !this.channelNegotiated && readProtocol(channel) === CHANNEL_PROTOCOL) {
+      // The initiator is a duplex-peer: open the control channel.
+      try {
+        this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
+      } catch (err) {
+        this._debug('no control channel: %s', (err as Error).message)
+      }
+    }
   }
 
   private onChannelMessage (event: MessageEvent): void {
     if (this.destroyed) return
     const data: unknown = event.data
-    if (data instanceof ArrayBuffer) this.push(Buffer.from(data))
-    else if (typeof data === 'string') this.push(data)
-    else if (ArrayBuffer.isView(data)) this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
-    else this._debug('ignoring message of unknown type')
+    let chunk: Buffer | string
+    if (data instanceof ArrayBuffer) chunk = Buffer.from(data)
+    else if (typeof data === 'string') chunk = data
+    else if (ArrayBuffer.isView(data)) chunk = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    else return this._debug('ignoring message of unknown type')
+    this.flow.onReceived(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length)
+    this.push(chunk)
+    this.flow.reportConsumed()
   }
 
   private onChannelOpen (): void {
@@ -827,6 +867,14 @@ function toMessage (chunk: SendData): Message {
  */
 function rethrow (err: unknown): void {
   queueMicrotask(() => { throw err })
+}
+
+function readLabel (channel: RTCDataChannel): string | undefined {
+  try { return channel.label } catch { return undefined }
+}
+
+function readProtocol (channel: RTCDataChannel): string | undefined {
+  try { return channel.protocol } catch { return undefined }
 }
 
 function readyState (channel: RTCDataChannel): RTCDataChannelState | undefined {

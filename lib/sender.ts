@@ -57,6 +57,10 @@ export class ChannelSender {
   private credit = 0
   /** Bytes sent since the buffer was last read: they may not show in `bufferedAmount` yet. */
   private sentSinceRefill = 0
+  /** Bytes handed to the channel since it opened. */
+  private sent = 0
+  /** The remote lets us send up to this many bytes in all (flow control; unlimited without it). */
+  private windowEnd = Infinity
   private maxMessageSize: number
 
   constructor (opts: SenderOptions, maxMessageSize: number) {
@@ -73,6 +77,20 @@ export class ChannelSender {
   /** Bytes in the channel's own send buffer. */
   get bufferedAmount (): number {
     return this.channel ? safeNumber(() => this.channel!.bufferedAmount) : 0
+  }
+
+  /** Bytes handed to the channel so far. */
+  get totalSent (): number { return this.sent }
+
+  /**
+   * The remote's receive window: sending stops once `end` bytes in all have
+   * been sent, until the window moves on.
+   */
+  setWindowEnd (end: number): void {
+    this.windowEnd = end
+    if (this.state !== 'open') return
+    this.refill()
+    this.pump()
   }
 
   /** Bytes handed to the channel and not known to have left it. */
@@ -200,6 +218,7 @@ export class ChannelSender {
       const size = sizeOf(message)
       this.credit -= size
       this.sentSinceRefill += size
+      this.sent += size
     }
     if (this.state !== 'open') return
     if (this.credit > 0) {
@@ -224,7 +243,7 @@ export class ChannelSender {
    * another thread first), so it is only trusted when read after a pause.
    */
   private refill (): void {
-    this.credit = Math.max(0, this.opts.highWaterMark - this.bufferedAmount)
+    this.credit = Math.max(0, Math.min(this.opts.highWaterMark - this.bufferedAmount, this.windowEnd - this.sent))
     this.sentSinceRefill = 0
   }
 

@@ -1,0 +1,153 @@
+/**
+ * Flow control and a lossless end between two duplex-peers.
+ *
+ * A WebRTC data channel has no receive-side backpressure, and closing it can
+ * discard bytes still inside the SCTP stack. When both ends are duplex-peers
+ * they open a second, small channel for control messages (JSON text):
+ *
+ * - `{ t: 'credit', n }`: the receiver has consumed `n` bytes in all; the
+ *   sender may have at most {@link RECEIVE_WINDOW} bytes beyond that in flight.
+ * - `{ t: 'fin', n }`: the sender has sent `n` bytes in all and wants to close.
+ * - `{ t: 'finack' }`: the receiver has received all `n` bytes.
+ *
+ * How the ends find each other without changing anything simple-peer sees:
+ * the initiator labels its data channel's protocol {@link CHANNEL_PROTOCOL};
+ * a duplex-peer non-initiator that sees it opens the control channel. A
+ * simple-peer on either end never opens or receives one, and then the peer
+ * works as before.
+ */
+import type { ChannelSender } from './sender'
+
+/** Protocol string of the data channel an initiating duplex-peer opens. */
+export const CHANNEL_PROTOCOL = 'duplex-peer/1'
+/** Label of the control channel. */
+export const CONTROL_LABEL = 'duplex-peer/control'
+/** Bytes a sender may have in flight beyond what the receiver has consumed. */
+export const RECEIVE_WINDOW = 2 * 1024 * 1024
+
+/** What flow control needs from its peer. */
+export interface FlowHost {
+  readonly sender: ChannelSender
+  debug (format: string, ...args: unknown[]): void
+  /** Bytes received and already read by the application, given `received` in all; `null` if unknown. */
+  consumed (received: number): number | null
+}
+
+type ControlMessage = { t: 'credit', n: number } | { t: 'fin', n: number } | { t: 'finack' }
+
+export class FlowControl {
+  private readonly host: FlowHost
+  private channel: RTCDataChannel | null = null
+  private open = false
+  private received = 0
+  private reported = -1
+  /** The remote's `fin`: acknowledge once this many bytes have arrived. */
+  private finTarget: number | null = null
+  private finWaiter: ((acknowledged: boolean) => void) | null = null
+
+  constructor (host: FlowHost) {
+    this.host = host
+  }
+
+  /** Whether the remote is a duplex-peer and the control channel is open. */
+  get active (): boolean { return this.open }
+
+  /** Uses `channel` (the control channel, from either side) from now on. */
+  attach (channel: RTCDataChannel): void {
+    if (this.channel) return
+    this.channel = channel
+    channel.onopen = () => this.onOpen()
+    channel.onmessage = event => this.onMessage(event.data)
+    channel.onclose = () => this.stop()
+    channel.onerror = () => this.stop()
+    let state: string | undefined
+    try { state = channel.readyState } catch { /* onopen will tell */ }
+    if (state === 'open') this.onOpen()
+  }
+
+  private onOpen (): void {
+    if (this.open || !this.channel) return
+    this.open = true
+    this.host.debug('flow control on')
+    this.reportConsumed(true)
+  }
+
+  /** Counts bytes that arrived on the data channel. */
+  onReceived (bytes: number): void {
+    this.received += bytes
+    this.checkFin()
+  }
+
+  /** The application read some of what arrived: maybe tell the sender. */
+  reportConsumed (force = false): void {
+    if (!this.open) return
+    const consumed = this.host.consumed(this.received)
+    if (consumed === null || consumed === this.reported) return
+    if (force || consumed - this.reported >= RECEIVE_WINDOW / 4) {
+      this.reported = consumed
+      this.send({ t: 'credit', n: consumed })
+    }
+  }
+
+  /**
+   * After the last write: asks the remote to confirm it received everything.
+   * `done(true)` once it has; `done(false)` at once when there is no control
+   * channel, or if it closes first.
+   */
+  finish (done: (acknowledged: boolean) => void): void {
+    if (!this.open) return done(false)
+    this.finWaiter = done
+    this.send({ t: 'fin', n: this.host.sender.totalSent })
+  }
+
+  /** Stops: a pending `finish` is told it was not acknowledged. */
+  stop (): void {
+    this.open = false
+    const channel = this.channel
+    this.channel = null
+    if (channel) {
+      channel.onopen = null
+      channel.onmessage = null
+      channel.onclose = null
+      channel.onerror = null
+      try { channel.close() } catch { /* already closed */ }
+    }
+    const waiter = this.finWaiter
+    this.finWaiter = null
+    if (waiter) waiter(false)
+  }
+
+  private onMessage (data: unknown): void {
+    if (typeof data !== 'string') return
+    let message: ControlMessage
+    try {
+      message = JSON.parse(data) as ControlMessage
+    } catch {
+      return
+    }
+    if (message.t === 'credit' && typeof message.n === 'number') {
+      this.host.sender.setWindowEnd(message.n + RECEIVE_WINDOW)
+    } else if (message.t === 'fin' && typeof message.n === 'number') {
+      this.finTarget = message.n
+      this.checkFin()
+    } else if (message.t === 'finack') {
+      const waiter = this.finWaiter
+      this.finWaiter = null
+      if (waiter) waiter(true)
+    }
+  }
+
+  private checkFin (): void {
+    if (this.finTarget === null || this.received < this.finTarget) return
+    this.finTarget = null
+    this.send({ t: 'finack' })
+  }
+
+  private send (message: ControlMessage): void {
+    try {
+      this.channel?.send(JSON.stringify(message))
+    } catch (err) {
+      this.host.debug('control message not sent: %s', (err as Error).message)
+    }
+  }
+}

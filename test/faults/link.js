@@ -1,0 +1,91 @@
+'use strict'
+// A userland network link for tests: a UDP relay on 127.0.0.1 between two
+// peers whose ICE candidates are rewritten to point at it. It can delay
+// packets, drop a fraction of them, or drop everything for a while.
+const dgram = require('dgram')
+
+class Link {
+  /**
+   * @param {object} opts
+   * @param {number} [opts.delay] one-way delay in ms
+   * @param {number} [opts.loss] fraction of packets dropped, 0..1
+   * @param {number} [opts.seed] seed of the loss pattern
+   */
+  constructor ({ delay = 0, loss = 0, seed = 12345 } = {}) {
+    this.delay = delay
+    this.loss = loss
+    this.down = false
+    this.dropped = 0
+    this.forwarded = 0
+    this.rand = seed >>> 0 || 1
+    this.real = { a: null, b: null }
+    this.sockets = { a: dgram.createSocket('udp4'), b: dgram.createSocket('udp4') }
+    this.timers = new Set()
+    // Socket `a` stands for peer A toward B; socket `b` stands for B toward A.
+    this.sockets.a.on('message', msg => this.forward(msg, this.sockets.b, 'a'))
+    this.sockets.b.on('message', msg => this.forward(msg, this.sockets.a, 'b'))
+  }
+
+  async start () {
+    await Promise.all(Object.values(this.sockets).map(s => new Promise(resolve => s.bind(0, '127.0.0.1', resolve))))
+    return this
+  }
+
+  /** Packets that reach the socket standing for `to` came from the other peer. */
+  forward (msg, via, to) {
+    const target = this.real[to]
+    if (!target) return
+    if (this.down || this.lose()) { this.dropped++; return }
+    const send = () => { this.forwarded++; via.send(msg, target.port, target.address) }
+    if (this.delay > 0) {
+      const timer = setTimeout(() => { this.timers.delete(timer); send() }, this.delay)
+      this.timers.add(timer)
+    } else {
+      send()
+    }
+  }
+
+  lose () {
+    if (this.loss <= 0) return false
+    let x = this.rand
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    this.rand = x >>> 0
+    return (this.rand / 0x100000000) < this.loss
+  }
+
+  /**
+   * Rewrites a candidate signal from peer `from` ('a' or 'b'): the first UDP
+   * IPv4 host candidate is pointed at the relay, every other one is dropped
+   * (returns null).
+   */
+  rewrite (from, signal) {
+    if (signal.sdp) {
+      // Candidates already gathered can ride in the SDP: only the trickled, rewritten ones may be used.
+      return { ...signal, sdp: signal.sdp.split('\r\n').filter(line => !line.startsWith('a=candidate:')).join('\r\n') }
+    }
+    if (signal.type !== 'candidate') return signal
+    const parts = signal.candidate.candidate.split(' ')
+    // foundation component transport priority address port typ type ...
+    const [, , transport, , address, port, , type] = parts
+    if (transport.toLowerCase() !== 'udp' || type !== 'host' || address.includes(':') || this.real[from]) return null
+    this.real[from] = { address, port: Number(port) }
+    // The other peer sees this peer at the relay socket standing for it.
+    parts[4] = '127.0.0.1'
+    parts[5] = String(this.sockets[from].address().port)
+    return { ...signal, candidate: { ...signal.candidate, candidate: parts.join(' ') } }
+  }
+
+  /** Wires two peers' signals through the link. */
+  wire (a, b) {
+    a.on('signal', s => { const r = this.rewrite('a', s); if (r && !b.destroyed) b.signal(r) })
+    b.on('signal', s => { const r = this.rewrite('b', s); if (r && !a.destroyed) a.signal(r) })
+  }
+
+  close () {
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+    for (const s of Object.values(this.sockets)) s.close()
+  }
+}
+
+module.exports = { Link }
