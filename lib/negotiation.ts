@@ -7,6 +7,7 @@
 import { makeError, ErrorCode, type ErrorCodeValue, type PeerError } from './errors'
 import { removeTrickleOption, type SdpSignal, type RenegotiateSignal } from './signal'
 import type { WebRTCImplementation } from './webrtc'
+import { checkRemoteSdp } from './validation'
 
 /** What negotiation needs from its peer. */
 export interface NegotiationHost {
@@ -106,6 +107,11 @@ export class Negotiation {
       return
     }
     this.lastRemote = description
+    const invalid = checkRemoteSdp(description.sdp ?? '')
+    if (invalid) {
+      this.failWith(invalid, ErrorCode.SET_REMOTE_DESCRIPTION)
+      return
+    }
     call(() => {
       const Ctor = this.host.wrtc.RTCSessionDescription
       return pc.setRemoteDescription(Ctor ? new Ctor(description) : description)

@@ -427,9 +427,18 @@ class Peer extends Duplex {
   }
 
   override _read (): void {
-    // Messages are pushed as they arrive; reading makes room, which a
-    // duplex-peer on the other end is told about (flow control, see flow.ts).
+    // Messages are pushed as they arrive; nothing to fetch.
+  }
+
+  /**
+   * Reads from the receive buffer (see `stream.Readable#read`). Every read,
+   * including those `pipe()` and `data` listeners make, makes room that a
+   * duplex-peer on the other end is told about (flow control, see flow.ts).
+   */
+  override read (size?: number): Buffer | string | null {
+    const chunk = super.read(size)
     this.flow?.reportConsumed()
+    return chunk
   }
 
   override _write (chunk: unknown, _encoding: string, cb: (err?: Error | null) => void): void {

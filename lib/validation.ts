@@ -29,3 +29,19 @@ export function checkConfiguration (config: RTCConfiguration): string | null {
   }
   return null
 }
+
+const MEDIA_TYPES = new Set(['audio', 'video', 'application'])
+
+/**
+ * Returns why a remote SDP must not reach the implementation, or `null`.
+ * @roamhq/wrtc accepts an `m=` line of an unknown media type and then
+ * crashes the process in `createAnswer()`.
+ */
+export function checkRemoteSdp (sdp: string): string | null {
+  for (const line of sdp.split(/\r?\n/)) {
+    if (!line.startsWith('m=')) continue
+    const media = line.slice(2).split(' ')[0]
+    if (!MEDIA_TYPES.has(media)) return `SDP has an m= line of unknown media type: ${media}`
+  }
+  return null
+}
