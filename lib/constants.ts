@@ -44,11 +44,13 @@ export const CHANNEL_CLOSE_TIMEOUT = 5000
 /**
  * After `end()`, once the channel's buffer is empty, the SCTP stack below may
  * still hold data that closing the channel would discard. The transport's
- * byte counter is polled until it stops moving: at this interval (ms, or two
+ * byte counter is polled until it stops moving for two readings: at this interval (ms, or two
  * round trips if longer), for at most `SETTLE_TIMEOUT` ms. libwebrtc caches stats
  * for 50 ms, so a shorter interval would see a still counter.
  */
 export const SETTLE_INTERVAL = 60
+/** Readings in a row without progress that count as settled. */
+export const SETTLE_QUIET_POLLS = 2
 export const SETTLE_TIMEOUT = 3000
 
 /** How often, and how many times, to look for the selected candidate pair after connecting. */

@@ -14,7 +14,9 @@
  * the initiator labels its data channel's protocol {@link CHANNEL_PROTOCOL};
  * a duplex-peer non-initiator that sees it opens the control channel. A
  * simple-peer on either end never opens or receives one, and then the peer
- * works as before.
+ * works as before. An initiator that announced the protocol gives the control
+ * channel {@link CONTROL_GRACE} ms after connecting to show up before an
+ * `end()` goes ahead without it.
  */
 import type { ChannelSender } from './sender'
 
@@ -22,6 +24,8 @@ import type { ChannelSender } from './sender'
 export const CHANNEL_PROTOCOL = 'duplex-peer/1'
 /** Label of the control channel. */
 export const CONTROL_LABEL = 'duplex-peer/control'
+/** How long after connecting an initiator waits for a control channel that may never come (ms). */
+export const CONTROL_GRACE = 1000
 /** Bytes a sender may have in flight beyond what the receiver has consumed. */
 export const RECEIVE_WINDOW = 2 * 1024 * 1024
 
@@ -44,6 +48,10 @@ export class FlowControl {
   /** The remote's `fin`: acknowledge once this many bytes have arrived. */
   private finTarget: number | null = null
   private finWaiter: ((acknowledged: boolean) => void) | null = null
+  /** Until when a control channel may still arrive (ms since epoch); 0: none expected. */
+  private expectedUntil = 0
+  /** A `finish` waiting for the control channel to open. */
+  private pendingFinish: { done: (acknowledged: boolean) => void, timer: ReturnType<typeof setTimeout> | null } | null = null
 
   constructor (host: FlowHost) {
     this.host = host
@@ -52,14 +60,22 @@ export class FlowControl {
   /** Whether the remote is a duplex-peer and the control channel is open. */
   get active (): boolean { return this.open }
 
+  /**
+   * A control channel may arrive until `until` (ms since epoch; `Infinity`
+   * when it surely will): a `finish` before then waits for it.
+   */
+  expect (until: number): void {
+    this.expectedUntil = until
+  }
+
   /** Uses `channel` (the control channel, from either side) from now on. */
   attach (channel: RTCDataChannel): void {
     if (this.channel) return
     this.channel = channel
     channel.onopen = () => this.onOpen()
     channel.onmessage = event => this.onMessage(event.data)
-    channel.onclose = () => this.stop()
-    channel.onerror = () => this.stop()
+    channel.onclose = () => { this.host.debug('control channel closed'); this.stop() }
+    channel.onerror = () => { this.host.debug('control channel failed'); this.stop() }
     let state: string | undefined
     try { state = channel.readyState } catch { /* onopen will tell */ }
     if (state === 'open') this.onOpen()
@@ -70,6 +86,12 @@ export class FlowControl {
     this.open = true
     this.host.debug('flow control on')
     this.reportConsumed(true)
+    const pending = this.pendingFinish
+    this.pendingFinish = null
+    if (pending) {
+      if (pending.timer) clearTimeout(pending.timer)
+      this.finish(pending.done)
+    }
   }
 
   /** Counts bytes that arrived on the data channel. */
@@ -95,14 +117,31 @@ export class FlowControl {
    * channel, or if it closes first.
    */
   finish (done: (acknowledged: boolean) => void): void {
-    if (!this.open) return done(false)
+    if (!this.open) {
+      const wait = this.expectedUntil - Date.now()
+      if (wait <= 0 || this.pendingFinish) return done(false)
+      // The control channel is on its way (it opens about a round trip after the data channel).
+      const timer = Number.isFinite(wait)
+        ? setTimeout(() => { this.pendingFinish = null; done(false) }, wait)
+        : null
+      this.pendingFinish = { done, timer }
+      return
+    }
     this.finWaiter = done
+    this.host.debug('fin: sent %d bytes', this.host.sender.totalSent)
     this.send({ t: 'fin', n: this.host.sender.totalSent })
   }
 
   /** Stops: a pending `finish` is told it was not acknowledged. */
   stop (): void {
     this.open = false
+    this.expectedUntil = 0
+    const pending = this.pendingFinish
+    this.pendingFinish = null
+    if (pending) {
+      if (pending.timer) clearTimeout(pending.timer)
+      pending.done(false)
+    }
     const channel = this.channel
     this.channel = null
     if (channel) {
@@ -131,6 +170,7 @@ export class FlowControl {
       this.finTarget = message.n
       this.checkFin()
     } else if (message.t === 'finack') {
+      this.host.debug('finack')
       const waiter = this.finWaiter
       this.finWaiter = null
       if (waiter) waiter(true)
@@ -140,6 +180,7 @@ export class FlowControl {
   private checkFin (): void {
     if (this.finTarget === null || this.received < this.finTarget) return
     this.finTarget = null
+    this.host.debug('all %d bytes received: finack', this.received)
     this.send({ t: 'finack' })
   }
 

@@ -9,7 +9,7 @@ import createDebug = require('debug')
 import {
   DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,
   DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, CHANNEL_CLOSE_TIMEOUT,
-  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT
+  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_QUIET_POLLS, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT
 } from './constants'
 import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
 import { resolveWebRTC, type WebRTCImplementation } from './webrtc'
@@ -19,7 +19,7 @@ import { IceCandidates } from './ice'
 import { Negotiation, call } from './negotiation'
 import { MediaSenders, RemoteMedia } from './media'
 import { checkConfiguration } from './validation'
-import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL } from './flow'
+import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
 import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
 
 /** Options of `new Peer(opts)`. Every one is optional. */
@@ -178,6 +178,8 @@ class Peer extends Duplex {
   private closeTimer: ReturnType<typeof setTimeout> | null = null
   private settleTimer: ReturnType<typeof setTimeout> | null = null
   private disconnectTimer: ReturnType<typeof setTimeout> | null = null
+  /** This initiator offered flow control to the other end (see flow.ts). */
+  private announced = false
 
   /**
    * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
@@ -261,6 +263,7 @@ class Peer extends Duplex {
         // The protocol tells a duplex-peer on the other end that it may open a control channel (see flow.ts).
         const announce = this.initiator && !this.channelNegotiated && !this.channelConfig.protocol
         const init = announce ? { ...this.channelConfig, protocol: CHANNEL_PROTOCOL } : this.channelConfig
+        this.announced = announce
         this.setupChannel(pc.createDataChannel(this.channelName ?? '', init))
       }
       for (const stream of this.streams) this.addStream(stream)
@@ -508,15 +511,18 @@ class Peer extends Duplex {
   }
 
   /** Waits until the transport has stopped sending (see {@link SETTLE_INTERVAL}), then calls `done`. */
-  private settle (deadline: number, lastSent: number, done: () => void): void {
+  private settle (deadline: number, lastSent: number, done: () => void, quiet = 0): void {
     const pc = this._pc
     if (!pc || this.destroyed) return done()
     call(() => collectStats(pc)).then(transportProgress, () => null).then(progress => {
-      if (this.destroyed || !progress || progress.bytesSent === lastSent || Date.now() >= deadline) return done()
+      if (this.destroyed || !progress || Date.now() >= deadline) return done()
+      // Quiet for SETTLE_QUIET_POLLS readings in a row: the stack has sent everything.
+      const stillQuiet = progress.bytesSent === lastSent ? quiet + 1 : 0
+      if (stillQuiet >= SETTLE_QUIET_POLLS) return done()
       const wait = Math.max(SETTLE_INTERVAL, Math.ceil(progress.rtt * 2000))
       this.settleTimer = setTimeout(() => {
         this.settleTimer = null
-        this.settle(deadline, progress.bytesSent, done)
+        this.settle(deadline, progress.bytesSent, done, stillQuiet)
       }, wait)
     }).catch(rethrow)
   }
@@ -572,6 +578,7 @@ class Peer extends Duplex {
     if (!this.initiator && !this.channelNegotiated && readProtocol(channel) === CHANNEL_PROTOCOL) {
       // The initiator is a duplex-peer: open the control channel.
       try {
+        this.flow.expect(Infinity)
         this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
       } catch (err) {
         this._debug('no control channel: %s', (err as Error).message)
@@ -725,6 +732,7 @@ class Peer extends Duplex {
       maxMessageSize = pc?.sctp?.maxMessageSize
     } catch { /* unknown: keep the default */ }
     this.sender.open(maxMessageSize)
+    if (this.announced) this.flow.expect(Date.now() + CONTROL_GRACE)
     this._debug('connect')
     this.emit('connect')
   }
