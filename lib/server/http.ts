@@ -1,0 +1,110 @@
+/**
+ * The HTTP side of the PeerServer protocol: `GET {path}` describes the server,
+ * `GET {path}/{key}/id` hands out a fresh id, `GET {path}/{key}/peers` lists
+ * the connected ids when discovery is allowed. With CORS for browsers.
+ */
+import type { IncomingMessage, ServerResponse } from 'http'
+import type { CorsOptions, ResolvedOptions } from './options'
+import { Errors } from './protocol'
+
+/** What the HTTP API needs from the server. */
+export interface HttpHost {
+  readonly options: ResolvedOptions
+  /** A fresh id for a new client. */
+  freshId (): string
+  /** The connected ids. */
+  ids (): string[]
+}
+
+/** Body of `GET {path}`, as `peer` 1.x sends it. */
+export const SERVER_INFO = {
+  name: 'PeerJS Server',
+  description: 'A server side element to broker connections between PeerJS clients.',
+  website: 'https://peerjs.com/'
+}
+
+/**
+ * Makes the request handler. It returns `false` for a request outside
+ * `path`, which is left alone (for a server shared with an application).
+ */
+export function createHttpHandler (host: HttpHost): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { path, key, corsOptions } = host.options
+  const base = path === '/' ? '' : path
+  return (req, res) => {
+    let pathname: string
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname)
+    } catch {
+      pathname = ''
+    }
+    if (pathname !== base && pathname !== base + '/' && !pathname.startsWith(base + '/')) return false
+    const rest = pathname.slice(base.length).replace(/^\/+/, '').replace(/\/+$/, '')
+    const parts = rest === '' ? [] : rest.split('/')
+    if (parts.length > 2 || (parts.length === 2 && parts[1] !== 'id' && parts[1] !== 'peers')) return false
+
+    cors(corsOptions, req, res)
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers': String(req.headers['access-control-request-headers'] ?? ''),
+        'Access-Control-Max-Age': '600',
+        'Content-Length': '0'
+      })
+      res.end()
+      return true
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain', 'Method Not Allowed', { Allow: 'GET, HEAD, OPTIONS' })
+      return true
+    }
+    if (parts.length === 0) {
+      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(SERVER_INFO))
+      return true
+    }
+    if (parts.length === 1) {
+      send(res, 404, 'text/plain', 'Not Found')
+      return true
+    }
+    if (parts[0] !== key) {
+      send(res, 401, 'text/plain', Errors.INVALID_KEY)
+      return true
+    }
+    if (parts[1] === 'id') {
+      let id: string
+      try {
+        id = host.freshId()
+      } catch {
+        send(res, 503, 'text/plain', 'Could not make an id')
+        return true
+      }
+      send(res, 200, 'text/html; charset=utf-8', id)
+      return true
+    }
+    if (!host.options.allow_discovery) {
+      send(res, 401, 'text/plain', 'Unauthorized')
+      return true
+    }
+    send(res, 200, 'application/json; charset=utf-8', JSON.stringify(host.ids()))
+    return true
+  }
+}
+
+function send (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  const bytes = Buffer.from(body)
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(bytes.length), 'Cache-Control': 'no-store', ...headers })
+  res.end(res.req?.method === 'HEAD' ? undefined : bytes)
+}
+
+function cors (options: CorsOptions, req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin
+  const allowed = options.origin ?? true
+  if (allowed === false) return
+  if (allowed === true) {
+    res.setHeader('Access-Control-Allow-Origin', origin ?? '*')
+  } else {
+    const list = Array.isArray(allowed) ? allowed : [allowed]
+    if (!origin || !list.includes(origin)) return
+    res.setHeader('Access-Control-Allow-Origin', origin)
+  }
+  res.setHeader('Vary', 'Origin')
+}

@@ -1,0 +1,243 @@
+/**
+ * The WebSocket side of the PeerServer protocol: registering clients (`OPEN`,
+ * `ID-TAKEN`, `ERROR`), relaying `OFFER`/`ANSWER`/`CANDIDATE`/`LEAVE`/`EXPIRE`
+ * between them, holding messages for peers not connected yet, and dropping
+ * clients that stop sending heartbeats. Every refusal is an `ERROR` message
+ * to the client; nothing a client sends can throw.
+ */
+import { EventEmitter } from 'events'
+import type { IncomingMessage } from 'http'
+import type { WebSocket, RawData } from 'ws'
+import { Client } from './client'
+import { Realm } from './realm'
+import { HeldMessages } from './held'
+import { RateLimiter } from './rate-limit'
+import type { ResolvedOptions } from './options'
+import {
+  MessageType, Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage,
+  type RelayedMessage
+} from './protocol'
+
+/** WebSocket close codes used when the server drops a client. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009
+} as const
+
+export class Signaling extends EventEmitter {
+  readonly realm = new Realm()
+  readonly held: HeldMessages
+  private readonly options: ResolvedOptions
+  private aliveTimer: ReturnType<typeof setInterval> | null = null
+  private readonly sockets = new Set<WebSocket>()
+  private closed = false
+
+  constructor (options: ResolvedOptions) {
+    super()
+    this.options = options
+    this.held = new HeldMessages(options.expire_timeout, options.max_held_messages, options.max_held_bytes,
+      (dst, messages) => this.expired(dst, messages))
+    const every = Math.min(5000, Math.max(50, Math.floor(options.alive_timeout / 4)))
+    this.aliveTimer = setInterval(() => this.checkAlive(), every)
+    if (typeof this.aliveTimer.unref === 'function') this.aliveTimer.unref()
+  }
+
+  /** A WebSocket connected at `{path}/peerjs`: register its client or refuse it. */
+  accept (socket: WebSocket, req: IncomingMessage): void {
+    // An unhandled socket error would crash the process: handle first.
+    socket.on('error', err => this.safeEmit('error', err))
+    if (this.closed) {
+      socket.close(CloseCode.GOING_AWAY)
+      return
+    }
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+
+    let params: URLSearchParams
+    try {
+      params = new URL(req.url ?? '', 'http://localhost').searchParams
+    } catch {
+      params = new URLSearchParams()
+    }
+    const id = params.get('id')
+    const token = params.get('token')
+    const key = params.get('key')
+    if (!id || !token || !key) return this.refuse(socket, Errors.INVALID_WS_PARAMETERS)
+    if (key !== this.options.key) return this.refuse(socket, Errors.INVALID_KEY)
+    if (!isValidId(id, this.options.max_id_length)) return this.refuse(socket, Errors.INVALID_ID)
+    if (!isValidToken(token)) return this.refuse(socket, Errors.INVALID_TOKEN)
+
+    const existing = this.realm.get(id)
+    if (existing) {
+      if (existing.token !== token) {
+        send(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+        socket.close(CloseCode.POLICY, 'ID is taken')
+        return
+      }
+      // The same client again (a reconnect): the new socket replaces the old one.
+      const old = existing.socket
+      existing.socket = socket
+      existing.lastPing = Date.now()
+      if (old && old !== socket) old.close(CloseCode.NORMAL, 'Replaced by a new connection')
+      this.attach(existing, socket)
+      return
+    }
+    if (this.realm.size >= this.options.concurrent_limit) return this.refuse(socket, Errors.CONNECTION_LIMIT_EXCEED)
+    const client = new Client(id, token, socket)
+    this.realm.add(client)
+    this.attach(client, socket)
+  }
+
+  /** Closes every socket and stops the timers. */
+  close (): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.aliveTimer) clearInterval(this.aliveTimer)
+    this.aliveTimer = null
+    this.held.clear()
+    for (const socket of this.sockets) {
+      try { socket.close(CloseCode.GOING_AWAY, 'Server closing') } catch { /* already closed */ }
+    }
+    // Sockets that do not finish the closing handshake soon are cut.
+    const sockets = [...this.sockets]
+    const timer = setTimeout(() => { for (const socket of sockets) socket.terminate() }, 1000)
+    if (typeof timer.unref === 'function') timer.unref()
+  }
+
+  /** Sockets not yet closed (for shutting down). */
+  get openSockets (): number { return this.sockets.size }
+
+  private attach (client: Client, socket: WebSocket): void {
+    const limiter = new RateLimiter(this.options.rate_limit, this.options.rate_burst)
+    socket.on('close', () => {
+      if (client.socket !== socket) return
+      client.socket = null
+      if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+    })
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (client.socket !== socket) return
+      try {
+        this.onMessage(client, socket, limiter, data, isBinary)
+      } catch (err) {
+        // Not reachable by design; a bug here must not take the server down.
+        send(socket, errorMessage('Internal server error'))
+        this.safeEmit('error', err)
+      }
+    })
+    send(socket, serverMessage(MessageType.OPEN))
+    this.safeEmit('connection', client)
+    for (const message of this.held.take(client.id)) this.relay(message)
+  }
+
+  private onMessage (client: Client, socket: WebSocket, limiter: RateLimiter, data: RawData, _isBinary: boolean): void {
+    if (!limiter.take()) return this.refuse(socket, `${Errors.RATE_LIMIT} (${this.options.rate_limit} messages per second)`)
+    const size = byteLength(data)
+    if (size > this.options.max_message_size) {
+      return this.refuse(socket, `${Errors.MESSAGE_TOO_LARGE} (${size} bytes, limit ${this.options.max_message_size})`, CloseCode.TOO_BIG)
+    }
+    const parsed = parseClientMessage(toText(data), client.id, this.options.max_id_length)
+    if (!parsed.ok) {
+      send(socket, errorMessage(parsed.error))
+      return
+    }
+    if (parsed.type === MessageType.HEARTBEAT) {
+      client.lastPing = Date.now()
+      this.safeEmit('message', client, { type: parsed.type, src: client.id })
+      return
+    }
+    if (parsed.dst === undefined) {
+      // LEAVE without a recipient: the client is leaving.
+      client.socket = null
+      if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+      socket.close(CloseCode.NORMAL, 'Left')
+      return
+    }
+    const message: RelayedMessage = { type: parsed.type, src: client.id, dst: parsed.dst, payload: parsed.payload }
+    this.safeEmit('message', client, message)
+    this.relay(message, size)
+  }
+
+  /** Delivers `message`, or holds it for a recipient not connected yet. */
+  private relay (message: RelayedMessage, size?: number): void {
+    const recipient = this.realm.get(message.dst)
+    if (recipient) {
+      if (recipient.sendText(JSON.stringify(message))) return
+      // The recipient is registered but cannot take messages: it is gone.
+      recipient.socket?.terminate()
+      if (this.realm.remove(recipient)) this.safeEmit('disconnect', recipient)
+      if (message.type !== MessageType.LEAVE && message.type !== MessageType.EXPIRE) {
+        this.realm.get(message.src)?.sendText(JSON.stringify({ type: MessageType.LEAVE, src: message.dst, dst: message.src }))
+      }
+      return
+    }
+    if (message.type === MessageType.LEAVE || message.type === MessageType.EXPIRE) return
+    const bytes = size ?? Buffer.byteLength(JSON.stringify(message))
+    const refused = this.held.hold(message, bytes)
+    if (refused) {
+      this.realm.get(message.src)?.sendText(errorMessage(`${Errors.HOLD_FULL} (${message.dst})`))
+    }
+  }
+
+  /** Messages for `dst` expired: each sender hears it once. */
+  private expired (dst: string, messages: RelayedMessage[]): void {
+    const told = new Set<string>()
+    for (const message of messages) {
+      if (told.has(message.src)) continue
+      told.add(message.src)
+      this.realm.get(message.src)?.sendText(JSON.stringify({ type: MessageType.EXPIRE, src: dst, dst: message.src }))
+    }
+  }
+
+  private checkAlive (): void {
+    const now = Date.now()
+    for (const client of [...this.realm.all()]) {
+      if (now - client.lastPing < this.options.alive_timeout) continue
+      const socket = client.socket
+      client.socket = null
+      if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+      if (socket) {
+        send(socket, errorMessage('No heartbeat: disconnected'))
+        socket.close(CloseCode.GOING_AWAY, 'No heartbeat')
+      }
+    }
+  }
+
+  /** Sends an `ERROR` and closes the socket. */
+  private refuse (socket: WebSocket, msg: string, code: number = CloseCode.POLICY): void {
+    send(socket, errorMessage(msg))
+    try {
+      socket.close(code, msg.slice(0, 120))
+    } catch {
+      socket.terminate()
+    }
+  }
+
+  /** Emits, except `error` with no listener (which would throw). */
+  private safeEmit (event: string, ...args: unknown[]): void {
+    if (event === 'error' && this.listenerCount('error') === 0) return
+    try {
+      this.emit(event, ...args)
+    } catch (err) {
+      // An application listener threw: report it without disturbing the protocol.
+      queueMicrotask(() => { throw err })
+    }
+  }
+}
+
+function send (socket: WebSocket, text: string): void {
+  if (socket.readyState !== 1) return
+  try { socket.send(text) } catch { /* closing */ }
+}
+
+function byteLength (data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0)
+  return data instanceof ArrayBuffer ? data.byteLength : data.length
+}
+
+function toText (data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8')
+  return data.toString('utf8')
+}

@@ -1,0 +1,148 @@
+'use strict'
+// The CLI, as separate processes on loopback: `server`, `receive` and `send`.
+const test = require('tape')
+const fs = require('fs')
+const os = require('os')
+const net = require('net')
+const path = require('path')
+const crypto = require('crypto')
+const { spawn } = require('child_process')
+
+const BIN = path.join(__dirname, '..', 'bin', 'duplex-peer.js')
+
+/** Runs the CLI; resolves with { code, stdout, stderr } once it exits. `onStderr` sees stderr as it comes. */
+function run (args, { onStderr, stdout } = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', stdout || 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  if (child.stdout) child.stdout.on('data', d => { out += d })
+  child.stderr.on('data', d => {
+    err += d
+    if (onStderr) onStderr(err)
+  })
+  const done = new Promise(resolve => child.on('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })))
+  return { child, done }
+}
+
+/** Starts `server` on a free port; resolves with { port, stop() } (stop resolves with the exit code). */
+function serve (extra = []) {
+  const server = run(['server', '--port', '0', '--host', '127.0.0.1', ...extra])
+  return new Promise((resolve, reject) => {
+    let text = ''
+    server.child.stdout.on('data', d => {
+      text += d
+      const match = /listening on port (\d+)/.exec(text)
+      if (match) {
+        resolve({
+          port: Number(match[1]),
+          url: `http://127.0.0.1:${match[1]}/`,
+          stop: () => { server.child.kill('SIGTERM'); return server.done.then(r => r.code) }
+        })
+      }
+    })
+    server.done.then(r => reject(new Error(`serve exited: ${r.stderr}`)))
+  })
+}
+
+/** Resolves once `text` appears in a process's stderr. */
+function waitFor (pattern) {
+  let resolve
+  const seen = new Promise(r => { resolve = r })
+  return { seen, onStderr: text => { if (pattern.test(text)) resolve() } }
+}
+
+const tmpDirs = []
+test.onFinish(() => { for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true }) })
+
+function tmpFile (name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duplex-peer-cli-'))
+  tmpDirs.push(dir)
+  return path.join(dir, name)
+}
+
+function sha256File (file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+}
+
+function freePort () {
+  return new Promise(resolve => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = s.address().port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+test('receive waits under an id, send --to it: the file arrives intact, with progress and SHA-256', async t => {
+  const server = await serve()
+  const input = tmpFile('input.bin')
+  fs.writeFileSync(input, crypto.randomBytes(3 * 1024 * 1024 + 17))
+  const output = tmpFile('output.bin')
+  const waiting = waitFor(/Waiting for a sender/)
+  const receiver = run(['receive', '--id', 'cli-receiver', '--server', server.url, '--no-stun'], { onStderr: waiting.onStderr, stdout: fs.openSync(output, 'w') })
+  await waiting.seen
+  const sender = run(['send', input, '--to', 'cli-receiver', '--server', server.url, '--no-stun'])
+  const [sent, received] = await Promise.all([sender.done, receiver.done])
+  t.equal(sent.code, 0, 'send exits 0')
+  t.equal(received.code, 0, 'receive exits 0')
+  t.equal(sha256File(output), sha256File(input), 'the file arrived intact (> FILE)')
+  for (const [name, result] of [['sender', sent], ['receiver', received]]) {
+    t.match(result.stderr, /\[#+\] 100\.0%/, `${name}: progress bar`)
+    t.match(result.stderr, /\d+(\.\d)? [KMG]?i?B\/s/, `${name}: rate`)
+    t.match(result.stderr, /ETA/, `${name}: ETA`)
+  }
+  t.match(received.stderr, new RegExp(`SHA-256 ${sha256File(input)} verified`), 'receiver checked the SHA-256')
+  t.match(sent.stderr, /confirmed by the receiver/, 'sender got the confirmation')
+  t.equal(await server.stop(), 0, 'server stops cleanly on SIGTERM')
+})
+
+test('send waits under an id, receive --from it, to --out FILE', async t => {
+  const server = await serve()
+  const input = tmpFile('small.txt')
+  fs.writeFileSync(input, 'hello over WebRTC\n'.repeat(1000))
+  const output = tmpFile('copy.txt')
+  const waiting = waitFor(/Waiting for a receiver/)
+  const sender = run(['send', input, '--id', 'cli-sender', '--server', server.url, '--no-stun'], { onStderr: waiting.onStderr })
+  await waiting.seen
+  const receiver = run(['receive', '--from', 'cli-sender', '--out', output, '--server', server.url, '--no-stun'])
+  const [sent, received] = await Promise.all([sender.done, receiver.done])
+  t.deepEqual([sent.code, received.code], [0, 0], 'both exit 0')
+  if (received.code !== 0) t.comment(`receive: signal ${received.signal}\n${received.stderr}`)
+  if (sent.code !== 0) t.comment(`send: signal ${sent.signal}\n${sent.stderr}`)
+  t.equal(fs.readFileSync(output, 'utf8'), fs.readFileSync(input, 'utf8'), 'same content')
+  await server.stop()
+})
+
+test('clear failures: peer not there, server unreachable, id taken, missing file', async t => {
+  const server = await serve(['--expire-timeout', '300'])
+  const input = tmpFile('x.bin')
+  fs.writeFileSync(input, 'x')
+
+  const absent = await run(['send', input, '--to', 'nobody-home', '--server', server.url, '--no-stun']).done
+  t.equal(absent.code, 4, 'peer unavailable: exit 4')
+  t.match(absent.stderr, /Peer "nobody-home" is not connected to the signaling server/, 'says so')
+
+  const waiting = waitFor(/Waiting for a sender/)
+  const holder = run(['receive', '--id', 'taken-id', '--server', server.url, '--no-stun'], { onStderr: waiting.onStderr, stdout: 'ignore' })
+  await waiting.seen
+  const twin = await run(['receive', '--id', 'taken-id', '--server', server.url, '--no-stun'], { stdout: 'ignore' }).done
+  t.equal(twin.code, 3, 'id taken: exit 3')
+  t.match(twin.stderr, /already in use/, 'says so')
+  holder.child.kill()
+  await holder.done
+  await server.stop()
+
+  const closed = `http://127.0.0.1:${await freePort()}/`
+  const noServer = await run(['send', input, '--to', 'someone', '--server', closed]).done
+  t.equal(noServer.code, 3, 'server unreachable: exit 3')
+  t.match(noServer.stderr, /Cannot use the signaling server at .*ECONNREFUSED/, 'says so')
+  const noServerWithId = await run(['receive', '--id', 'me', '--server', closed], { stdout: 'ignore' }).done
+  t.equal(noServerWithId.code, 3, 'server unreachable with a chosen id: exit 3')
+  t.match(noServerWithId.stderr, /Could not connect to the server/, 'says so')
+
+  const missing = await run(['send', path.join(os.tmpdir(), 'does-not-exist.bin'), '--to', 'x']).done
+  t.equal(missing.code, 2, 'missing file: exit 2')
+  t.match(missing.stderr, /no such file/, 'says so')
+  const usage = await run(['frobnicate']).done
+  t.equal(usage.code, 2, 'unknown command: exit 2')
+})
