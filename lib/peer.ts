@@ -22,41 +22,137 @@ import { checkConfiguration } from './validation'
 import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
 import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
 
-/** Options of `new Peer(opts)`. Every one is optional. */
+/**
+ * Options of `new Peer(opts)`. Every one is optional. Any other option is
+ * passed to the underlying `Duplex` stream (from `readable-stream`), e.g.
+ * `highWaterMark`, `readableObjectMode` or `writableObjectMode`; as in
+ * simple-peer, `allowHalfOpen` defaults to `false`: when one side ends, the
+ * whole connection closes.
+ *
+ * @example
+ * ```js
+ * const peer = new Peer({
+ *   initiator: location.hash === '#init',
+ *   config: { iceServers: [{ urls: 'stun:stun.example.com:3478' }] },
+ *   objectMode: true
+ * })
+ * ```
+ */
 export interface PeerOptions extends DuplexOptions {
-  /** Whether this peer starts the connection (makes the offer). Default `false`. */
+  /**
+   * Whether this peer starts the connection (makes the offer). Exactly one of
+   * the two peers must be the initiator.
+   * @defaultValue `false`
+   */
   initiator?: boolean
-  /** Options of the data channel (`RTCDataChannelInit`). Default {@link Peer.channelConfig}. */
+  /**
+   * Options of the data channel (`RTCDataChannelInit`: `ordered`,
+   * `maxRetransmits`, `negotiated`, `id`, ...).
+   * @defaultValue {@link Peer.channelConfig} (`{}`)
+   */
   channelConfig?: RTCDataChannelInit
-  /** Label of the data channel, initiator only. Default: 20 random bytes in hex. */
+  /**
+   * Label of the data channel. Only the initiator's is used; the other peer
+   * takes the label of the channel it receives.
+   * @defaultValue 20 random bytes, as 40 hex digits (`crypto.getRandomValues()`)
+   */
   channelName?: string
-  /** `RTCPeerConnection` configuration, merged over {@link Peer.config} (which has public STUN servers). */
+  /**
+   * `RTCPeerConnection` configuration. Its keys are merged over
+   * {@link Peer.config}, so giving `iceServers` replaces the default STUN
+   * servers (`iceServers: []` uses none). An invalid ICE server list gives
+   * `ERR_PC_CONSTRUCTOR`.
+   * @defaultValue {@link Peer.config}: two public STUN servers
+   * @example A TURN server, for peers behind symmetric NATs
+   * ```js
+   * new Peer({ config: { iceServers: [{ urls: 'turn:turn.example.com:3478', username: 'user', credential: 'secret' }] } })
+   * ```
+   */
   config?: RTCConfiguration
-  /** Options given to `createOffer()`. Default `{}`. */
+  /**
+   * Options given to `createOffer()`.
+   * @defaultValue `{}`
+   */
   offerOptions?: RTCOfferOptions
-  /** Options given to `createAnswer()`. Default `{}`. */
+  /**
+   * Options given to `createAnswer()`.
+   * @defaultValue `{}`
+   */
   answerOptions?: RTCAnswerOptions
-  /** Rewrites each local SDP before it is applied and sent. Default: unchanged. */
+  /**
+   * Rewrites each local SDP before it is applied and signaled. If it throws
+   * or returns invalid SDP, the peer fails with `ERR_CREATE_OFFER` /
+   * `ERR_CREATE_ANSWER` or `ERR_SET_LOCAL_DESCRIPTION`.
+   * @defaultValue `sdp => sdp` (unchanged)
+   * @example Stereo Opus
+   * ```js
+   * new Peer({ sdpTransform: sdp => sdp.replace('useinbandfec=1', 'useinbandfec=1; stereo=1') })
+   * ```
+   */
   sdpTransform?: (sdp: string) => string
-  /** A media stream to send from the start. */
+  /**
+   * A media stream to send from the start.
+   * @defaultValue `undefined`: no media
+   * @example
+   * ```js
+   * const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true })
+   * const peer = new Peer({ initiator: true, stream })
+   * ```
+   */
   stream?: MediaStream
-  /** Media streams to send from the start. */
+  /**
+   * Media streams to send from the start (takes precedence over `stream`).
+   * @defaultValue `[]`
+   */
   streams?: MediaStream[]
-  /** Send ICE candidates as they come (`true`, default), or only inside the SDP once gathering ends. */
+  /**
+   * Send ICE candidates in `signal` events as they are found (`true`), or
+   * wait for gathering to end and signal one SDP with the candidates inside.
+   * @defaultValue `true`
+   */
   trickle?: boolean
-  /** With `trickle: false`, keep the trickle ICE option in the SDP. Default `false`. */
+  /**
+   * With `trickle: false`, keep the `a=ice-options:trickle` line in the SDP,
+   * so a trickling remote may still send candidates.
+   * @defaultValue `false`
+   */
   allowHalfTrickle?: boolean
-  /** How long (ms) a non-trickle peer waits for ICE gathering before signaling. Default 5000. */
+  /**
+   * With `trickle: false`, how long (ms) to wait for ICE gathering before
+   * signaling with the candidates found so far (an `iceTimeout` event is
+   * emitted).
+   * @defaultValue `5000`
+   */
   iceCompleteTimeout?: number
   /**
    * How long (ms) ICE may stay `disconnected` before the peer is destroyed with
-   * `ERR_ICE_CONNECTION_FAILURE`. Default 5000. `0` waits for the
-   * implementation to report `failed` (as simple-peer does).
+   * `ERR_ICE_CONNECTION_FAILURE`. `0` waits for the implementation to report
+   * `failed` (as simple-peer does). Not in simple-peer.
+   * @defaultValue `5000`
    */
   disconnectTimeout?: number
-  /** A WebRTC implementation, e.g. `require('@roamhq/wrtc')`. Default: the browser's, else `@roamhq/wrtc`. */
+  /**
+   * A WebRTC implementation: an object with `RTCPeerConnection`, and
+   * optionally `RTCSessionDescription` and `RTCIceCandidate`.
+   * @defaultValue the browser's; in Node, `@roamhq/wrtc` (loaded on first need)
+   * @example
+   * ```js
+   * const wrtc = require('@roamhq/wrtc')
+   * const peer = new Peer({ wrtc })
+   * ```
+   */
   wrtc?: WebRTCImplementation
-  /** Deliver and accept whole messages (strings and Buffers) instead of a byte stream. Default `false`. */
+  /**
+   * Keep message boundaries: each write is sent as one message, and each
+   * message arrives as one `data` event (a string if it was sent as a
+   * string, otherwise a Buffer), instead of a byte stream.
+   * @defaultValue `false`
+   * @example
+   * ```js
+   * const peer = new Peer({ objectMode: true })
+   * peer.on('data', message => console.log(typeof message)) // 'string' for a string sent
+   * ```
+   */
   objectMode?: boolean
 }
 
@@ -65,8 +161,11 @@ export type SendData = string | ArrayBuffer | ArrayBufferView | Blob
 
 /** The local address of the connection, as `address()` returns it. */
 export interface AddressInfo {
+  /** Local port of the selected candidate pair; `undefined` until `connect`. */
   port: number | undefined
+  /** `'IPv4'` or `'IPv6'`; `undefined` until `connect`. */
   family: string | undefined
+  /** Local IP address of the selected candidate pair; `undefined` until `connect`. */
   address: string | undefined
 }
 
@@ -88,6 +187,14 @@ const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
 /**
  * A WebRTC peer connection with a data channel, exposed as a Duplex stream.
  *
+ * Besides the methods below, a peer has every method of a Node.js Duplex
+ * stream: `write()`, `end()`, `pipe()`, `destroy()`, `setEncoding()`, ...
+ * Writes made before `connect` are held and sent once connected; `end()`
+ * closes the connection once everything written has been sent;
+ * `destroy([err])` closes it at once (with `err`, an `error` event comes
+ * first), and `close` follows in both cases. The events a peer emits are
+ * listed under {@link Peer.on | on()}.
+ *
  * @example
  * ```js
  * const Peer = require('duplex-peer')
@@ -100,20 +207,36 @@ const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
  * ```
  */
 class Peer extends Duplex {
-  /** Default `RTCPeerConnection` configuration: public STUN servers, unified plan. */
+  /**
+   * Default `RTCPeerConnection` configuration, under every peer's `config`
+   * option. Assign to it to change the default for peers created afterwards.
+   * @defaultValue `{ iceServers: [{ urls: ['stun:stun.l.google.com:19302', 'stun:global.stun.twilio.com:3478'] }], sdpSemantics: 'unified-plan' }`
+   * @example
+   * ```js
+   * Peer.config = { iceServers: [{ urls: 'stun:stun.example.com:3478' }] }
+   * ```
+   */
   static config: RTCConfiguration = defaultConfig
-  /** Default data channel options. */
+  /**
+   * Default data channel options, used when a peer has no `channelConfig`.
+   * @defaultValue `{}`
+   */
   static channelConfig: RTCDataChannelInit = {}
   private static webrtcSupportOverride: boolean | undefined
 
   /**
    * Whether a WebRTC implementation is available: the browser's, or `@roamhq/wrtc` in Node.
    * Reading it may load `@roamhq/wrtc`.
+   * @example
+   * ```js
+   * if (!Peer.WEBRTC_SUPPORT) showMessage('This browser cannot make WebRTC connections.')
+   * ```
    */
   static get WEBRTC_SUPPORT (): boolean {
     return Peer.webrtcSupportOverride ?? resolveWebRTC() !== null
   }
 
+  /** Overrides the detection from then on (e.g. `false`, to test a page's fallback). */
   static set WEBRTC_SUPPORT (value: boolean) {
     Peer.webrtcSupportOverride = value
   }
@@ -294,6 +417,11 @@ class Peer extends Duplex {
    * Hands signaling data from the other peer to this one: an object emitted by
    * its `signal` event, or that object's JSON text. Invalid data destroys the
    * peer with `ERR_SIGNALING`; nothing is thrown. Ignored once destroyed.
+   * @example
+   * ```js
+   * socket.on('message', text => peer.signal(text))     // JSON text or the parsed object
+   * peer.on('signal', data => socket.send(JSON.stringify(data)))
+   * ```
    */
   signal (data: SignalData | string | Record<string, unknown>): void {
     if (this.destroyed || !this._pc) {
@@ -323,6 +451,11 @@ class Peer extends Duplex {
    * until connected. Throws `ERR_MESSAGE_TOO_LARGE` for a message above the
    * channel's maximum size (the connection stays up), `ERR_INVALID_DATA` for a
    * value of another type, and `ERR_DESTROYED` after destroy.
+   * @example
+   * ```js
+   * peer.send(JSON.stringify({ type: 'chat', text: 'hi' }))
+   * peer.send(new Uint8Array([1, 2, 3]))
+   * ```
    */
   send (chunk: SendData): void {
     if (this.destroyed) throw makeError('cannot send after peer is destroyed', ErrorCode.DESTROYED)
@@ -334,7 +467,14 @@ class Peer extends Duplex {
     this.sender.writeMessage(message)
   }
 
-  /** Adds a transceiver; the non-initiator asks the initiator to add it. */
+  /**
+   * Adds an `RTCRtpTransceiver` (`kind` is `'audio'` or `'video'`). On the
+   * non-initiator, this sends a request to the initiator, which adds it.
+   * @example
+   * ```js
+   * peer.addTransceiver('video', { direction: 'recvonly' })
+   * ```
+   */
   addTransceiver (kind: string, init?: RTCRtpTransceiverInit): void {
     if (this.destroyed) throw makeError('cannot addTransceiver after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTransceiver()')
@@ -350,14 +490,24 @@ class Peer extends Duplex {
     }
   }
 
-  /** Sends every track of `stream`. */
+  /**
+   * Sends every track of `stream`, then renegotiates.
+   * @example
+   * ```js
+   * const stream = await navigator.mediaDevices.getUserMedia({ audio: true })
+   * peer.addStream(stream)
+   * ```
+   */
   addStream (stream: MediaStream): void {
     if (this.destroyed) throw makeError('cannot addStream after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addStream()')
     for (const track of stream.getTracks()) this.addTrack(track, stream)
   }
 
-  /** Sends `track` as part of `stream`, then renegotiates. */
+  /**
+   * Sends `track` as part of `stream`, then renegotiates. Throws
+   * `ERR_SENDER_ALREADY_ADDED` if that pair is already being sent.
+   */
   addTrack (track: MediaStreamTrack, stream: MediaStream): void {
     if (this.destroyed) throw makeError('cannot addTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTrack()')
@@ -365,7 +515,15 @@ class Peer extends Duplex {
     this.negotiation.needed()
   }
 
-  /** Replaces `oldTrack` of `stream` with `newTrack` without renegotiating. */
+  /**
+   * Replaces `oldTrack` of `stream` with `newTrack` without renegotiating.
+   * Throws `ERR_TRACK_NOT_ADDED` if `oldTrack` was never added to `stream`.
+   * @example Switch cameras
+   * ```js
+   * const [newTrack] = (await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } })).getVideoTracks()
+   * peer.replaceTrack(oldTrack, newTrack, stream)
+   * ```
+   */
   replaceTrack (oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack | null, stream: MediaStream): void {
     if (this.destroyed) throw makeError('cannot replaceTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('replaceTrack()')
@@ -378,7 +536,10 @@ class Peer extends Duplex {
     call(() => sender.replaceTrack(newTrack)).catch(err => this.destroy(makeError(err, ErrorCode.UNSUPPORTED_REPLACETRACK)))
   }
 
-  /** Stops sending `track` of `stream`, then renegotiates. */
+  /**
+   * Stops sending `track` of `stream`, then renegotiates. Throws
+   * `ERR_TRACK_NOT_ADDED` for a pair that was never added.
+   */
   removeTrack (track: MediaStreamTrack, stream: MediaStream): void {
     if (this.destroyed) throw makeError('cannot removeTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('removeSender()')
@@ -411,6 +572,12 @@ class Peer extends Duplex {
   /**
    * Connection statistics as flattened reports. Calls `cb(err, reports)` if
    * given, and returns a promise of the reports either way.
+   * @example
+   * ```js
+   * const reports = await peer.getStats()
+   * const pair = reports.find(r => r.type === 'candidate-pair' && r.nominated)
+   * console.log(pair?.currentRoundTripTime)
+   * ```
    */
   getStats (cb?: (err: Error | null, reports?: StatsReport[]) => void): Promise<StatsReport[]> {
     const pc = this._pc
@@ -429,6 +596,7 @@ class Peer extends Duplex {
     this.log(`[${this._id}] ${format}`, ...args)
   }
 
+  /** Stream implementation (readable-stream calls it); not for applications. @internal */
   override _read (): void {
     // Messages are pushed as they arrive; nothing to fetch.
   }
@@ -444,14 +612,17 @@ class Peer extends Duplex {
     return chunk
   }
 
+  /** Stream implementation (readable-stream calls it); not for applications. @internal */
   override _write (chunk: unknown, _encoding: string, cb: (err?: Error | null) => void): void {
     this.enqueue([chunk], cb)
   }
 
+  /** Stream implementation (readable-stream calls it); not for applications. @internal */
   override _writev (chunks: Array<{ chunk: unknown, encoding: string }>, cb: (err?: Error | null) => void): void {
     this.enqueue(chunks.map(entry => entry.chunk), cb)
   }
 
+  /** Stream implementation (readable-stream calls it); not for applications. @internal */
   override _final (cb: (err?: Error | null) => void): void {
     if (this.phase === 'closing' || this.phase === 'closed' || !this._channel) return cb()
     const flush = (): void => this.sender.flush(err => {
@@ -466,6 +637,7 @@ class Peer extends Duplex {
     else this.once('connect', flush)
   }
 
+  /** Stream implementation (readable-stream calls it); not for applications. @internal */
   override _destroy (err: Error | null, cb: (err: Error | null) => void): void {
     this._debug('destroy (error: %s)', err && (err.message || err))
     this.phase = 'closed'
@@ -817,35 +989,72 @@ class Peer extends Duplex {
 
 /** Typed events of a {@link Peer}, merged with the class. */
 interface Peer {
-  /** Signaling data to carry to the other peer and pass to its `signal()`. */
+  /**
+   * `signal`: there is signaling data for the other peer. Carry `data` (or
+   * `JSON.stringify(data)`) to it, by any means, and pass it to its
+   * `signal()`. With trickle ICE there are several per connection, not just
+   * the offer and the answer; deliver them all, in order.
+   * @example
+   * ```js
+   * peer.on('signal', data => socket.send(JSON.stringify(data)))
+   * ```
+   */
   on (event: 'signal', listener: (data: SignalData) => void): this
-  /** The connection and data channel are ready. */
+  /** `connect`: the connection and the data channel are ready. Writes and sends made earlier go out now. */
   on (event: 'connect', listener: () => void): this
-  /** Data from the other peer: a Buffer, or in object mode a string or Buffer. */
+  /**
+   * `data`: data from the other peer: a Buffer (a byte stream keeps no write
+   * boundaries), or in object mode one message, a string or a Buffer.
+   * @example
+   * ```js
+   * peer.on('data', data => console.log('got', data.length, 'bytes'))
+   * ```
+   */
   on (event: 'data', listener: (data: Buffer | string) => void): this
-  /** The peer closed (once). */
+  /** `close`: the peer has closed, after an `end()` on either side, a `destroy()`, or an error. Emitted once. */
   on (event: 'close', listener: () => void): this
-  /** A fatal error; `err.code` says which. `close` follows. */
+  /**
+   * `error`: something failed and the peer is being destroyed; `err.code`
+   * tells what (see {@link ErrorCode}). `close` follows.
+   * @example
+   * ```js
+   * peer.on('error', err => console.error(err.code, err.message))
+   * ```
+   */
   on (event: 'error', listener: (err: PeerError) => void): this
-  /** A remote media stream arrived (once per stream). */
+  /**
+   * `stream`: a remote `MediaStream` arrived (once per stream).
+   * @example
+   * ```js
+   * peer.on('stream', stream => { video.srcObject = stream })
+   * ```
+   */
   on (event: 'stream', listener: (stream: MediaStream) => void): this
-  /** A remote track arrived, with the stream it belongs to. */
+  /** `track`: a remote track arrived, with the stream it belongs to. */
   on (event: 'track', listener: (track: MediaStreamTrack, stream: MediaStream) => void): this
-  /** A negotiation ended in a stable state. */
+  /** `negotiated`: a negotiation ended with the connection in the `stable` signaling state. */
   on (event: 'negotiated', listener: () => void): this
-  /** ICE connection or gathering state changed. */
+  /** `iceStateChange`: the ICE connection state or the ICE gathering state changed. */
   on (event: 'iceStateChange', listener: (iceConnectionState: RTCIceConnectionState, iceGatheringState: RTCIceGatheringState) => void): this
-  /** ICE gathering did not end within `iceCompleteTimeout`; signaling went ahead with the candidates found. */
+  /** `iceTimeout`: with `trickle: false`, ICE gathering did not end within `iceCompleteTimeout`; the SDP was signaled with the candidates found so far. */
   on (event: 'iceTimeout', listener: () => void): this
-  /** The signaling state changed. */
+  /** `signalingStateChange`: the `RTCPeerConnection`'s signaling state changed. */
   on (event: 'signalingStateChange', listener: (state: RTCSignalingState) => void): this
+  /** Any other event: those of every Duplex stream (`end`, `finish`, `drain`, `pipe`, `unpipe`, `readable`, `pause`, `resume`). */
   on (event: string | symbol, listener: (...args: never[]) => void): this
+  /** Like {@link Peer.on | on('signal')}, for the next emission only. */
   once (event: 'signal', listener: (data: SignalData) => void): this
+  /** Like `on()` for `connect`, `close`, `negotiated` or `iceTimeout`, for the next emission only. */
   once (event: 'connect' | 'close' | 'negotiated' | 'iceTimeout', listener: () => void): this
+  /** Like {@link Peer.on | on('data')}, for the next emission only. */
   once (event: 'data', listener: (data: Buffer | string) => void): this
+  /** Like {@link Peer.on | on('error')}, for the next emission only. */
   once (event: 'error', listener: (err: PeerError) => void): this
+  /** Like {@link Peer.on | on('stream')}, for the next emission only. */
   once (event: 'stream', listener: (stream: MediaStream) => void): this
+  /** Like {@link Peer.on | on('track')}, for the next emission only. */
   once (event: 'track', listener: (track: MediaStreamTrack, stream: MediaStream) => void): this
+  /** Like `on()`, for the next emission only. */
   once (event: string | symbol, listener: (...args: never[]) => void): this
 }
 

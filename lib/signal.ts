@@ -5,29 +5,50 @@
 
 /** An SDP offer or answer. */
 export interface SdpSignal {
+  /** Which kind of session description. */
   type: 'offer' | 'answer' | 'pranswer' | 'rollback'
+  /** The session description. */
   sdp: string
 }
 
 /** One trickled ICE candidate. */
 export interface CandidateSignal {
+  /** Always `'candidate'`. */
   type: 'candidate'
+  /** The candidate, as `RTCIceCandidate#toJSON()` gives it. */
   candidate: RTCIceCandidateInit
 }
 
 /** The non-initiator asks the initiator to make a new offer. */
 export interface RenegotiateSignal {
+  /** Always `'renegotiate'`. */
   type: 'renegotiate'
+  /** Always `true`. */
   renegotiate: true
 }
 
 /** The non-initiator asks the initiator to add a transceiver. */
 export interface TransceiverRequestSignal {
+  /** Always `'transceiverRequest'`. */
   type: 'transceiverRequest'
-  transceiverRequest: { kind: string, init?: RTCRtpTransceiverInit }
+  /** The transceiver wanted. */
+  transceiverRequest: {
+    /** `'audio'` or `'video'`. */
+    kind: string,
+    /** Its `RTCRtpTransceiverInit`, if any. */
+    init?: RTCRtpTransceiverInit
+  }
 }
 
-/** Anything a peer emits in its `signal` event, for the application to carry to the other peer. */
+/**
+ * Anything a peer emits in its `signal` event, for the application to carry
+ * to the other peer. The objects are simple-peer 9.x's, so either end may be
+ * a simple-peer.
+ * @example
+ * ```json
+ * { "type": "candidate", "candidate": { "candidate": "candidate:1 1 udp 2122260223 192.0.2.2 54321 typ host", "sdpMid": "0", "sdpMLineIndex": 0 } }
+ * ```
+ */
 export type SignalData = SdpSignal | CandidateSignal | RenegotiateSignal | TransceiverRequestSignal
 
 /** What a received signal asks for, once checked. */

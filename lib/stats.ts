@@ -1,7 +1,15 @@
 /** Statistics: simple-peer's flattened `getStats` reports, and the addresses of the selected candidate pair. */
 
-/** One stats report, flattened to a plain object. */
-export type StatsReport = Record<string, unknown> & { id?: string, type?: string }
+/**
+ * One stats report, flattened to a plain object: the fields of an
+ * `RTCStats` dictionary (`candidate-pair`, `transport`, `data-channel`, ...).
+ */
+export type StatsReport = Record<string, unknown> & {
+  /** The report's id; other reports refer to it (e.g. `localCandidateId`). */
+  id?: string,
+  /** The report's type, e.g. `'candidate-pair'`. */
+  type?: string
+}
 
 /** Local and remote address of a connection. */
 export interface Addresses {
