@@ -23,6 +23,8 @@ export interface IceHost {
 export class IceCandidates {
   private readonly host: IceHost
   private pending: RTCIceCandidateInit[] = []
+  /** Whether a remote description has been applied. */
+  private remoteSet = false
   private complete = false
   private timer: ReturnType<typeof setTimeout> | null = null
 
@@ -48,20 +50,21 @@ export class IceCandidates {
     }
   }
 
-  /** A remote candidate: added now if a remote description is set, else held. */
+  /**
+   * A remote candidate: added now if a remote description is set, else held.
+   * Whether one is set is tracked here ({@link flushPending}) rather than read
+   * from `pc.remoteDescription`: in @roamhq/wrtc every read of it is a blocking
+   * call to the signaling thread that serializes the whole SDP, twice over.
+   */
   addRemote (candidate: RTCIceCandidateInit): void {
-    const pc = this.host.pc
-    if (!pc) return
-    let hasRemote = false
-    try {
-      hasRemote = !!(pc.remoteDescription && pc.remoteDescription.type)
-    } catch { /* treat as not yet */ }
-    if (hasRemote) this.add(candidate)
+    if (!this.host.pc) return
+    if (this.remoteSet) this.add(candidate)
     else this.pending.push(candidate)
   }
 
-  /** Adds the held candidates; call after a remote description is set. */
+  /** A remote description is set: adds the held candidates, and later ones at once. */
   flushPending (): void {
+    this.remoteSet = true
     const held = this.pending
     this.pending = []
     for (const candidate of held) this.add(candidate)

@@ -118,7 +118,7 @@ export class Negotiation {
     }).then(() => {
       if (this.stopped) return
       this.host.remoteDescriptionSet()
-      if (readType(pc.remoteDescription) === 'offer') this.createAnswer()
+      if (description.type === 'offer') this.createAnswer()
     }).catch(err => this.failWith(err, ErrorCode.SET_REMOTE_DESCRIPTION))
   }
 
@@ -208,10 +208,6 @@ export function call<T> (fn: () => Promise<T> | T): Promise<T> {
   } catch (err) {
     return Promise.reject(err)
   }
-}
-
-function readType (description: RTCSessionDescription | null): string | undefined {
-  return description ? description.type : undefined
 }
 
 function safeDescription (pc: RTCPeerConnection): RTCSessionDescriptionInit | null {

@@ -303,6 +303,8 @@ class Peer extends Duplex {
   private disconnectTimer: ReturnType<typeof setTimeout> | null = null
   /** This initiator offered flow control to the other end (see flow.ts). */
   private announced = false
+  /** The remote is a duplex-peer: open the control channel on `connect`. */
+  private controlWanted = false
 
   /**
    * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
@@ -748,13 +750,9 @@ class Peer extends Duplex {
     }
     if (readyState(channel) === 'open') this.onChannelOpen()
     if (!this.initiator && !this.channelNegotiated && readProtocol(channel) === CHANNEL_PROTOCOL) {
-      // The initiator is a duplex-peer: open the control channel.
-      try {
-        this.flow.expect(Infinity)
-        this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
-      } catch (err) {
-        this._debug('no control channel: %s', (err as Error).message)
-      }
+      // The initiator is a duplex-peer: open the control channel once connected.
+      this.flow.expect(Infinity)
+      this.controlWanted = true
     }
   }
 
@@ -899,14 +897,20 @@ class Peer extends Duplex {
     if (this.destroyed || this.phase !== 'resolving') return
     this.phase = 'connected'
     const pc = this._pc
-    let maxMessageSize: number | undefined
-    try {
-      maxMessageSize = pc?.sctp?.maxMessageSize
-    } catch { /* unknown: keep the default */ }
-    this.sender.open(maxMessageSize)
+    this.sender.open(() => pc?.sctp?.maxMessageSize)
     if (this.announced) this.flow.expect(Date.now() + CONTROL_GRACE)
     this._debug('connect')
     this.emit('connect')
+    if (this.controlWanted && !this.destroyed) {
+      // Opened now rather than when the data channel arrived: its handshake
+      // would otherwise compete with the other peer's last steps to `connect`.
+      this.controlWanted = false
+      try {
+        this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
+      } catch (err) {
+        this._debug('no control channel: %s', (err as Error).message)
+      }
+    }
   }
 
   private fail (err: PeerError): void {

@@ -62,6 +62,8 @@ export class ChannelSender {
   /** The remote lets us send up to this many bytes in all (flow control; unlimited without it). */
   private windowEnd = Infinity
   private maxMessageSize: number
+  /** Reads the connection's maximum message size; called once, when first needed (see {@link open}). */
+  private readMaxMessageSize: (() => number | undefined) | null = null
 
   constructor (opts: SenderOptions, maxMessageSize: number) {
     this.opts = opts
@@ -97,7 +99,10 @@ export class ChannelSender {
   get inFlight (): number { return Math.max(this.bufferedAmount, this.sentSinceRefill) }
 
   /** Largest message the channel accepts, as far as is known. */
-  get messageLimit (): number { return this.maxMessageSize }
+  get messageLimit (): number {
+    this.resolveMessageLimit()
+    return this.maxMessageSize
+  }
 
   /** Uses `channel` from now on; sending starts at {@link open}. */
   attach (channel: RTCDataChannel): void {
@@ -109,10 +114,16 @@ export class ChannelSender {
     } catch { /* not settable here: polling covers it */ }
   }
 
-  /** The channel is open: send what is queued. */
-  open (maxMessageSize: number | undefined): void {
+  /**
+   * The channel is open: send what is queued. `maxMessageSize` is the
+   * connection's limit, or a function that reads it when it is first needed
+   * (in @roamhq/wrtc, `pc.sctp` is a blocking native call of ~0.4 ms: not
+   * something to do before `connect`).
+   */
+  open (maxMessageSize: number | (() => number | undefined) | undefined): void {
     if (this.state !== 'waiting') return
-    if (maxMessageSize && maxMessageSize > 0) this.maxMessageSize = maxMessageSize
+    if (typeof maxMessageSize === 'function') this.readMaxMessageSize = maxMessageSize
+    else if (maxMessageSize && maxMessageSize > 0) this.maxMessageSize = maxMessageSize
     this.state = 'open'
     this.refill()
     this.pump()
@@ -247,8 +258,20 @@ export class ChannelSender {
     this.sentSinceRefill = 0
   }
 
+  private resolveMessageLimit (): void {
+    const read = this.readMaxMessageSize
+    if (!read) return
+    this.readMaxMessageSize = null
+    let size: number | undefined
+    try {
+      size = read()
+    } catch { /* unknown: keep the default */ }
+    if (size && size > 0) this.maxMessageSize = size
+  }
+
   /** Takes the next message off the queue, or `null` if only a partial chunk is left and it should wait. */
   private nextMessage (sendPartial: boolean): Message | null {
+    this.resolveMessageLimit()
     const head = this.queue[0]
     if (!head.stream) {
       const size = sizeOf(head.data)
