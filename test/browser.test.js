@@ -27,6 +27,11 @@ test('browser: the builds pull in neither @roamhq/wrtc nor Node built-ins', t =>
     t.notOk(/\brequire\s*\(\s*["'`]|\bimport\s*\(\s*["'`]/.test(code), `${name}: no require() or import() left`)
   }
   t.notOk(/^\s*import\s/m.test(esm), 'duplex-peer.mjs: no import statements (self-contained)')
+  // Browser builds take the smaller stand-ins of scripts/build-browser.js.
+  const { sources } = JSON.parse(fs.readFileSync(path.join(dist, 'duplex-peer.min.js.map'), 'utf8'))
+  t.ok(sources.some(s => s.endsWith('lib/debug.browser.ts')), 'duplex-peer.min.js: lib/debug.browser.ts in place of debug')
+  const replaced = sources.filter(s => /node_modules\/(debug|ms|process)\/|readable-stream\/lib\/internal\/validators/.test(s))
+  t.deepEqual(replaced, [], 'duplex-peer.min.js: none of debug, ms, process or readable-stream\'s validators')
   t.ok(/^export\s*\{[^}]*\bas default\b/m.test(esm), 'duplex-peer.mjs: a default export')
   t.end()
 })
@@ -75,6 +80,34 @@ test('browser: the ES module build imports natively and makes an offer', async t
     t.deepEqual(result, { type: 'function', webrtcSupport: true, signalType: 'offer', sameAsGlobal: false }, 'default export is the constructor; it signals an offer')
   } finally {
     await page.close()
+  }
+})
+
+test('browser: logs are enabled with localStorage.debug, as with simple-peer', async t => {
+  t.timeoutAfter(WATCHDOG)
+  if (!browser) return t.fail('Chromium did not start')
+  for (const setting of ['duplex-peer', 'duplex-peer*,-duplex-peer', null]) {
+    const page = await browser.context.newPage()
+    const logs = []
+    page.on('console', message => { if (message.type() === 'debug') logs.push(message.text()) })
+    try {
+      await page.addInitScript(value => { if (value === null) localStorage.removeItem('debug'); else localStorage.setItem('debug', value) }, setting)
+      await page.goto(`${server.origin}/duplex-peer.html`)
+      await page.evaluate(() => new Promise(resolve => {
+        const peer = new window.DuplexPeer({ initiator: true })
+        peer.once('signal', () => { peer.destroy(); resolve() })
+      }))
+      await new Promise(resolve => setTimeout(resolve, 100))
+      if (setting === 'duplex-peer') {
+        // The console's raw text: the format, then its arguments.
+        t.ok(logs.some(line => /^%cduplex-peer %c\[\w+\] new peer %o%c \+\d+ms color: /.test(line)), `localStorage.debug = '${setting}': '[id] new peer ...' on console.debug`)
+        t.ok(logs.length > 1 && logs.every(line => /^%cduplex-peer %c\[\w+\] .*%c \+\d+m?s /.test(line)), 'each line: namespace, [id] message, +ms, styled as debug styles them')
+      } else {
+        t.deepEqual(logs, [], setting === null ? 'no localStorage.debug: no log' : `localStorage.debug = '${setting}': no log`)
+      }
+    } finally {
+      await page.close()
+    }
   }
 })
 
