@@ -122,3 +122,33 @@ test('duplex-peer/peerjs bundled for the browser, in Chromium ↔ duplex-peer/pe
   await browser.close()
   await server.close()
 })
+
+test('two PeerJS clients in Chromium, brokered by duplex-peer/server', { skip: !available }, async t => {
+  const server = await startServer()
+  const browser = await startBrowser()
+  const a = browser.page
+  const b = await browser.newPage()
+  const options = { host: '127.0.0.1', port: server.port, secure: false, config: RTC_CONFIG }
+  t.equal(await a.evaluate(o => window.h.start('alice', o), options), 'alice', 'first client opens as alice')
+  t.equal(await b.evaluate(o => window.h.start('bob', o), options), 'bob', 'second client opens as bob')
+  for (const serialization of ['binary', 'json', 'raw']) {
+    const values = VALUES[serialization]
+    const seenP = a.evaluate(() => window.h.nextConnection())
+    const fromBob = await b.evaluate(([id, o]) => window.h.connect(id, o),
+      ['alice', { serialization, label: `ab-${serialization}`, metadata: { n: serialization } }])
+    const seen = await seenP
+    t.deepEqual([seen.peer, seen.label, seen.metadata], ['bob', `ab-${serialization}`, { n: serialization }],
+      `${serialization}: alice sees bob's connection with its label and metadata`)
+    await b.evaluate(([id, v]) => window.h.send(id, v), [fromBob.connectionId, values])
+    t.deepEqual(await a.evaluate(([id, n]) => window.h.received(id, n), [seen.connectionId, values.length]), values, `${serialization}: bob → alice`)
+    await a.evaluate(([id, v]) => window.h.send(id, v), [seen.connectionId, values])
+    t.deepEqual(await b.evaluate(([id, n]) => window.h.received(id, n), [fromBob.connectionId, values.length]), values, `${serialization}: alice → bob`)
+  }
+  const seenP = a.evaluate(() => window.h.nextConnection())
+  const fromBob = await b.evaluate(id => window.h.connect(id, {}), 'alice')
+  const seen = await seenP
+  await b.evaluate(([id, size]) => window.h.send(id, [{ __pattern: size, seed: 5 }]), [fromBob.connectionId, MiB4])
+  t.deepEqual(await a.evaluate(id => window.h.received(id, 1), seen.connectionId), [describe(patternBytes(MiB4, 5))], '4 MiB bob → alice, intact')
+  await browser.close()
+  await server.close()
+})

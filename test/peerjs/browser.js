@@ -75,11 +75,21 @@ async function startBrowser ({ ours = false } = {}) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
   const page = await browser.newPage()
   page.on('pageerror', err => console.error('# page error:', err.message))
-  await page.goto(`http://127.0.0.1:${site.address().port}/`)
+  const url = `http://127.0.0.1:${site.address().port}/`
+  await page.goto(url)
+  const pages = [page]
   return {
     page,
+    /** Opens another page of the same site in the same browser: a second, independent client. */
+    async newPage () {
+      const other = await browser.newPage()
+      other.on('pageerror', err => console.error('# page error:', err.message))
+      await other.goto(url)
+      pages.push(other)
+      return other
+    },
     async close () {
-      await page.evaluate(() => window.h.destroy()).catch(() => {})
+      for (const p of pages) await p.evaluate(() => window.h.destroy()).catch(() => {})
       await browser.close()
       await new Promise(resolve => site.close(resolve))
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true })

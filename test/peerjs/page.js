@@ -76,7 +76,12 @@ window.h = (() => {
         peer.on('error', err => { window.lastError = { type: err.type, message: err.message }; reject(new Error(`${err.type}: ${err.message}`)) })
         peer.on('connection', conn => {
           track(conn)
+          // Report each connection once: under load, PeerJS 1.5.5 in Chromium was
+          // seen to emit 'open' a second time for a connection already open.
+          let reported = false
           conn.on('open', () => {
+            if (reported) return
+            reported = true
             const waiter = waiters.shift()
             if (waiter) waiter(info(conn))
             else incoming.push(info(conn))
