@@ -166,6 +166,34 @@ test('send() above the maximum message size fails with a code and the connection
   await closed(a, b)
 })
 
+test('stream messages never exceed the maximum message size the remote advertises', async t => {
+  // The remote (a browser or another implementation may do so) announces 16 KiB in its SDP.
+  const limit = 16 * 1024
+  const small = sdp => sdp.replace(/a=max-message-size:\d+/g, `a=max-message-size:${limit}`)
+  const [a, b] = pair({}, { sdpTransform: small })
+  await connected(a, b)
+  const sizes = []
+  const channel = a._channel
+  const send = channel.send
+  channel.send = function (data) {
+    sizes.push(typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength)
+    return send.call(this, data)
+  }
+  const big = patternBytes(1024 * 1024)
+  const smalls = Array.from({ length: 40 }, (_, i) => patternBytes(5000 + i))
+  const total = big.length + smalls.reduce((n, c) => n + c.length, 0)
+  const received = collect(b, total)
+  a.write(big)
+  for (const chunk of smalls) a.write(chunk)
+  const { got, digest } = await received
+  t.equal(got, total, 'every byte arrived')
+  t.equal(digest, sha256(Buffer.concat([big, ...smalls])), 'in order and intact')
+  t.ok(sizes.length > 0, 'messages were sent')
+  t.ok(Math.max(...sizes) <= limit, `largest message ${Math.max(...sizes)} bytes, limit ${limit}`)
+  a.destroy(); b.destroy()
+  await closed(a, b)
+})
+
 test('many small writes are coalesced and arrive intact', async t => {
   const [a, b] = pair()
   await connected(a, b)
