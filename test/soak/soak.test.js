@@ -12,10 +12,10 @@ function run (mode) {
   return new Promise(resolve => {
     execFile(process.execPath, ['--expose-gc', path.join(__dirname, 'cycles.js'), mode, String(CYCLES), '10'],
       { timeout: 20 * 60 * 1000, maxBuffer: 1 << 20 },
-      (err, stdout) => {
+      (err, stdout, stderr) => {
         const line = stdout.trim().split('\n').pop()
         let result
-        try { result = JSON.parse(line) } catch { result = { error: `no result: ${err && err.message} ${stdout}` } }
+        try { result = JSON.parse(line) } catch { result = { error: `no result: ${err && err.message} ${stdout} ${String(stderr).slice(-2000)}` } }
         resolve(result)
       })
   })
