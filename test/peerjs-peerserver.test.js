@@ -20,6 +20,7 @@ test('through peer@1.0.2: ids, data with every serialization, metadata and label
     const there = once(incoming, 'data')
     conn.send(value)
     t.deepEqual(await there, value, `${serialization}: a → b`)
+    t.ok(incoming.open, `${serialization}: the receiving side is open when its first message arrives`)
     const back = once(conn, 'data')
     incoming.send(value)
     t.deepEqual(await back, value, `${serialization}: b → a`)

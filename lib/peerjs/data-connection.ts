@@ -107,8 +107,11 @@ export class DataConnection extends Duplex {
       if (this.destroyed) return
       this._isOpen = true
       this.emit('open')
+      // Messages can arrive before the engine's `connect` (it first looks up
+      // addresses); they wait in its buffer so that, as in PeerJS, `open`
+      // comes first and a `data` listener may reply with `send()` at once.
+      this.engine.on('data', (message: Buffer | string) => this.onMessage(message))
     })
-    this.engine.on('data', (message: Buffer | string) => this.onMessage(message))
     this.engine.on('iceStateChange', (state: RTCIceConnectionState) => this.emit('iceStateChanged', state))
     this.engine.on('error', (err: EngineError) => this.onEngineError(err))
     this.engine.on('close', () => this.onEngineClose())
