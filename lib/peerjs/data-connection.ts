@@ -103,7 +103,7 @@ export class DataConnection extends Duplex {
       send: (type, payload) => host.sendSignal(peer, type, payload),
       log: message => host.logger.log(message)
     })
-    this.engine.on('connect', () => {
+    this.engine.once('connect', () => {
       if (this.destroyed) return
       this._isOpen = true
       this.emit('open')
