@@ -7,7 +7,7 @@
 import { makeError, ErrorCode, type ErrorCodeValue, type PeerError } from './errors'
 import { removeTrickleOption, type SdpSignal, type RenegotiateSignal } from './signal'
 import type { WebRTCImplementation } from './webrtc'
-import { checkRemoteSdp } from './validation'
+import { checkRemoteSdp, repairConnectionLines } from './validation'
 
 /** What negotiation needs from its peer. */
 export interface NegotiationHost {
@@ -112,9 +112,10 @@ export class Negotiation {
       this.failWith(invalid, ErrorCode.SET_REMOTE_DESCRIPTION)
       return
     }
+    const remote = { type: description.type, sdp: repairConnectionLines(description.sdp ?? '') }
     call(() => {
       const Ctor = this.host.wrtc.RTCSessionDescription
-      return pc.setRemoteDescription(Ctor ? new Ctor(description) : description)
+      return pc.setRemoteDescription(Ctor ? new Ctor(remote) : remote)
     }).then(() => {
       if (this.stopped) return
       this.host.remoteDescriptionSet()
@@ -187,7 +188,7 @@ export class Negotiation {
         if (this.stopped) return
         const current = safeDescription(pc) ?? local
         this.host.debug('signal', kind)
-        this.host.signal({ type: current.type as SdpSignal['type'], sdp: current.sdp ?? '' })
+        this.host.signal({ type: current.type as SdpSignal['type'], sdp: repairConnectionLines(current.sdp ?? '') })
         if (kind === 'answer') this.host.answered()
       }
       if (this.host.trickle || this.host.gatheringComplete) send()

@@ -1,6 +1,6 @@
 /**
- * Checks made before calling into the WebRTC implementation, where a bad value
- * would otherwise reach native code. (@roamhq/wrtc, for one, keeps the process
+ * Checks (and one repair) made before calling into the WebRTC implementation,
+ * where a bad value would otherwise reach native code. (@roamhq/wrtc, for one, keeps the process
  * alive forever after its RTCPeerConnection constructor has thrown.)
  */
 
@@ -44,4 +44,23 @@ export function checkRemoteSdp (sdp: string): string | null {
     if (!MEDIA_TYPES.has(media)) return `SDP has an m= line of unknown media type: ${media}`
   }
   return null
+}
+
+const CONNECTION_LINE = /^c=IN IP([46]) ([^\s/]+)/gm
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
+
+/**
+ * Makes each `c=` line's address type agree with its address. libwebrtc
+ * (seen with @roamhq/wrtc, about once in a thousand connections on a host
+ * with both IPv4 and IPv6 addresses) can describe a session with
+ * `c=IN IP6 192.0.2.2`, taking the type from one candidate and the address
+ * from another, and then refuses that very SDP from the other side ("The
+ * address type is mismatching"). ICE does not use the `c=` address, so
+ * setting the type right changes nothing else.
+ */
+export function repairConnectionLines (sdp: string): string {
+  return sdp.replace(CONNECTION_LINE, (line, version: string, address: string) => {
+    const actual = address.includes(':') ? '6' : IPV4.test(address) ? '4' : version
+    return actual === version ? line : `c=IN IP${actual} ${address}`
+  })
 }

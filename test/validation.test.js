@@ -24,3 +24,15 @@ test('checkConfiguration rejects what would make the native constructor throw', 
   for (const config of bad) t.equal(typeof checkConfiguration(config), 'string', `rejected: ${JSON.stringify(config)}`)
   t.end()
 })
+
+test('repairConnectionLines sets each c= line\'s address type from its address', t => {
+  const { repairConnectionLines } = require('../dist/lib/validation')
+  const seen = 'v=0\r\nm=application 47393 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP6 192.0.2.2\r\na=mid:0\r\n'
+  t.equal(repairConnectionLines(seen), seen.replace('c=IN IP6 192.0.2.2', 'c=IN IP4 192.0.2.2'), 'the line libwebrtc was seen to make')
+  t.equal(repairConnectionLines('c=IN IP4 fd00::2\r\n'), 'c=IN IP6 fd00::2\r\n', 'IPv6 address marked IPv4')
+  t.equal(repairConnectionLines('c=IN IP4 0.0.0.0\nc=IN IP6 ::1\n'), 'c=IN IP4 0.0.0.0\nc=IN IP6 ::1\n', 'right lines unchanged, \\n endings too')
+  t.equal(repairConnectionLines('c=IN IP4 224.2.1.1/127\r\n'), 'c=IN IP4 224.2.1.1/127\r\n', 'a TTL suffix is kept')
+  t.equal(repairConnectionLines('c=IN IP6 host.example\r\n'), 'c=IN IP6 host.example\r\n', 'a name is left alone')
+  t.equal(repairConnectionLines('a=x c=IN IP6 1.2.3.4\r\n'), 'a=x c=IN IP6 1.2.3.4\r\n', 'only whole c= lines')
+  t.end()
+})
