@@ -186,7 +186,13 @@ export class Negotiation {
       if (this.stopped) return
       const send = (): void => {
         if (this.stopped) return
-        const current = safeDescription(pc) ?? local
+        // With trickle, the description as set: candidates go out on their
+        // own. Reading `pc.localDescription` while ICE gathers races with
+        // the native thread adding candidates to it: @roamhq/wrtc serializes
+        // it without a lock, and was seen to crash there, or to return a
+        // torn SDP (`c=IN IP6 192.0.2.2`). Without trickle it is read once
+        // gathering is complete, when nothing changes it any more.
+        const current = this.host.trickle ? local : safeDescription(pc) ?? local
         this.host.debug('signal', kind)
         this.host.signal({ type: current.type as SdpSignal['type'], sdp: repairConnectionLines(current.sdp ?? '') })
         if (kind === 'answer') this.host.answered()

@@ -159,8 +159,6 @@ class Peer extends Duplex {
   private disconnectTimer: ReturnType<typeof setTimeout> | null = null
   /** This initiator offered flow control to the other end (see flow.ts). */
   private announced = false
-  /** The remote is a duplex-peer: open the control channel on `connect`. */
-  private controlWanted = false
 
   /**
    * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
@@ -606,9 +604,17 @@ class Peer extends Duplex {
     }
     if (readyState(channel) === 'open') this.onChannelOpen()
     if (!this.initiator && !this.channelNegotiated && readProtocol(channel) === CHANNEL_PROTOCOL) {
-      // The initiator is a duplex-peer: open the control channel once connected.
+      // The initiator is a duplex-peer: open the control channel now. (Opened
+      // later, after `connect`, @roamhq/wrtc was seen to crash at process
+      // exit in its connection finalizer, nearly always once a process had
+      // made a few hundred peers.)
       this.flow.expect(Infinity)
-      this.controlWanted = true
+      try {
+        this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
+      } catch (err) {
+        this.flow.expect(0)
+        this._debug('no control channel: %s', (err as Error).message)
+      }
     }
   }
 
@@ -757,16 +763,6 @@ class Peer extends Duplex {
     if (this.announced) this.flow.expect(Date.now() + CONTROL_GRACE)
     this._debug('connect')
     this.emit('connect')
-    if (this.controlWanted && !this.destroyed) {
-      // Opened now rather than when the data channel arrived: its handshake
-      // would otherwise compete with the other peer's last steps to `connect`.
-      this.controlWanted = false
-      try {
-        this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
-      } catch (err) {
-        this._debug('no control channel: %s', (err as Error).message)
-      }
-    }
   }
 
   private fail (err: PeerError): void {

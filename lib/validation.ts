@@ -50,13 +50,13 @@ const CONNECTION_LINE = /^c=IN IP([46]) ([^\s/]+)/gm
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
 
 /**
- * Makes each `c=` line's address type agree with its address. libwebrtc
- * (seen with @roamhq/wrtc, about once in a thousand connections on a host
- * with both IPv4 and IPv6 addresses) can describe a session with
- * `c=IN IP6 192.0.2.2`, taking the type from one candidate and the address
- * from another, and then refuses that very SDP from the other side ("The
- * address type is mismatching"). ICE does not use the `c=` address, so
- * setting the type right changes nothing else.
+ * Makes each `c=` line's address type agree with its address. Reading
+ * `localDescription` from @roamhq/wrtc while ICE gathers can return a torn
+ * SDP such as `c=IN IP6 192.0.2.2` (the type of one candidate, the address
+ * of another), which libwebrtc then refuses on the other side ("The address
+ * type is mismatching"). We no longer read it then, but simple-peer does, so
+ * SDP is repaired on the way in as well as out. ICE does not use the `c=`
+ * address, so setting the type right changes nothing else.
  */
 export function repairConnectionLines (sdp: string): string {
   return sdp.replace(CONNECTION_LINE, (line, version: string, address: string) => {
