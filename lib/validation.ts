@@ -1,7 +1,8 @@
 /**
  * Checks (and one repair) made before calling into the WebRTC implementation,
- * where a bad value would otherwise reach native code. (@roamhq/wrtc, for one, keeps the process
- * alive forever after its RTCPeerConnection constructor has thrown.)
+ * where a bad value would otherwise reach native code. (@roamhq/wrtc, for
+ * one, keeps the process alive forever after its RTCPeerConnection
+ * constructor has thrown.)
  */
 
 const ICE_URL = /^(stuns?|turns?):[^\s]+$/i
