@@ -42,16 +42,25 @@ export const DISCONNECT_TIMEOUT = 5000
 export const CHANNEL_CLOSE_TIMEOUT = 5000
 
 /**
- * After `end()`, once the channel's buffer is empty, the SCTP stack below may
- * still hold data that closing the channel would discard. The transport's
- * byte counter is polled until it stops moving for two readings: at this interval (ms, or two
- * round trips if longer), for at most `SETTLE_TIMEOUT` ms. libwebrtc caches stats
- * for 50 ms, so a shorter interval would see a still counter.
+ * After `end()`, once the channel's buffer is empty, the SCTP stack below can
+ * still hold about 2 MB that closing the channel would discard (libwebrtc's
+ * `bufferedAmount` does not count it). Without a duplex-peer on the other end
+ * to confirm receipt, the transport's byte counter is polled every
+ * `SETTLE_INTERVAL` ms (or two round trips if longer; libwebrtc caches stats
+ * for 50 ms): the stack is done once the transport has sent at least what the
+ * channel was given plus framing ({@link SETTLE_FRAMING}) and then stood still
+ * for `SETTLE_QUIET` ms, longer than SCTP's retransmission timer, so that a
+ * lost last packet still goes out again. It gives up after `SETTLE_TIMEOUT`
+ * ms with no progress at all, or, when the connection carries media (whose
+ * packets keep the counter moving), `SETTLE_TIMEOUT` ms after the payload is out.
  */
 export const SETTLE_INTERVAL = 60
-/** Readings in a row without progress that count as settled. */
-export const SETTLE_QUIET_POLLS = 2
-export const SETTLE_TIMEOUT = 3000
+/** Bytes the transport sends per payload byte, at least (SCTP and DTLS headers). */
+export const SETTLE_FRAMING = 1.03
+/** How long the byte counter must stand still once the payload is out (ms). */
+export const SETTLE_QUIET = 1000
+/** How long the settle waits with no progress, or for quiet once the payload is out, before closing anyway (ms). */
+export const SETTLE_TIMEOUT = 5000
 
 /** How often, and how many times, to look for the selected candidate pair after connecting. */
 export const ADDRESS_RETRY_INTERVAL = 100

@@ -9,7 +9,7 @@ import createDebug = require('debug')
 import {
   DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,
   DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, CHANNEL_CLOSE_TIMEOUT,
-  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_QUIET_POLLS, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT
+  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_FRAMING, SETTLE_QUIET, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT
 } from './constants'
 import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
 import { resolveWebRTC, type WebRTCImplementation } from './webrtc'
@@ -486,7 +486,7 @@ class Peer extends Duplex {
       // A duplex-peer confirms it has everything; with anyone else, wait for the transport to go quiet.
       this.flow.finish(acknowledged => {
         if (acknowledged || this.destroyed) cb()
-        else this.settle(Date.now() + SETTLE_TIMEOUT, -1, () => cb())
+        else this.settle(() => cb())
       })
     })
     if (this.phase === 'connected') flush()
@@ -538,20 +538,33 @@ class Peer extends Duplex {
     cb(err)
   }
 
-  /** Waits until the transport has stopped sending (see {@link SETTLE_INTERVAL}), then calls `done`. */
-  private settle (deadline: number, lastSent: number, done: () => void, quiet = 0): void {
+  /**
+   * Waits until the transport has sent everything the channel was given (see
+   * {@link SETTLE_INTERVAL}), then calls `done`. Media (or its RTCP) on the
+   * same transport keeps the byte counter moving: with media it waits at most
+   * `SETTLE_TIMEOUT` ms once the payload is out.
+   */
+  private settle (done: () => void, progressSeen = { bytes: -1, movedAt: Date.now(), outAt: 0 }): void {
     const pc = this._pc
     if (!pc || this.destroyed) return done()
     call(() => collectStats(pc)).then(transportProgress, () => null).then(progress => {
-      if (this.destroyed || !progress || Date.now() >= deadline) return done()
-      // Quiet for SETTLE_QUIET_POLLS readings in a row: the stack has sent everything.
-      const stillQuiet = progress.bytesSent === lastSent ? quiet + 1 : 0
-      if (stillQuiet >= SETTLE_QUIET_POLLS) return done()
-      const wait = Math.max(SETTLE_INTERVAL, Math.ceil(progress.rtt * 2000))
+      if (this.destroyed || !progress) return done()
+      const now = Date.now()
+      const seen = progressSeen
+      if (progress.bytesSent !== seen.bytes) seen.movedAt = now
+      seen.bytes = progress.bytesSent
+      if (!seen.outAt && progress.bytesSent >= this.sender.totalSent * SETTLE_FRAMING) seen.outAt = now
+      const settled = seen.outAt
+        ? now - seen.movedAt >= Math.max(SETTLE_QUIET, progress.rtt * 4000) || (hasMedia(pc) && now - seen.outAt >= SETTLE_TIMEOUT)
+        : now - seen.movedAt >= SETTLE_TIMEOUT
+      if (settled) {
+        this._debug('transport settled: %d bytes sent for %d of payload', progress.bytesSent, this.sender.totalSent)
+        return done()
+      }
       this.settleTimer = setTimeout(() => {
         this.settleTimer = null
-        this.settle(deadline, progress.bytesSent, done, stillQuiet)
-      }, wait)
+        this.settle(done, seen)
+      }, Math.max(SETTLE_INTERVAL, Math.ceil(progress.rtt * 2000)))
     }).catch(rethrow)
   }
 
@@ -947,6 +960,15 @@ function toMessage (chunk: SendData): Message {
  * listener called from a promise callback: it surfaces as it would from any
  * event listener instead of becoming an unhandled rejection.
  */
+/** Whether the connection carries media (any transceiver), whose packets move the transport's byte counter. */
+function hasMedia (pc: RTCPeerConnection): boolean {
+  try {
+    return pc.getTransceivers().length > 0
+  } catch {
+    return true
+  }
+}
+
 function rethrow (err: unknown): void {
   queueMicrotask(() => { throw err })
 }

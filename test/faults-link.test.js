@@ -38,6 +38,27 @@ test('50 ms RTT with 1 % loss: a transfer arrives intact and end() closes cleanl
   link.close()
 })
 
+test('without a duplex-peer on the other end, end() over a slow lossy link still delivers everything', async t => {
+  // With a user channel protocol there is no control channel to confirm
+  // receipt (as with simple-peer on the other end): end() waits for the
+  // transport to send what the SCTP stack holds, beyond bufferedAmount.
+  const { link, a, b } = await linkedPair({ delay: 25, loss: 0.05, seed: 99 }, { channelConfig: { protocol: 'chat' } })
+  const errors = []
+  a.on('error', e => errors.push(e)); b.on('error', e => errors.push(e))
+  await once(a, 'connect')
+  t.equal(a._channel.protocol, 'chat', 'no flow control: the user protocol is kept')
+  const data = patternBytes(1024 * 1024, 23)
+  const arrival = receiveAll(b)
+  a.end(data)
+  const { bytes, digest } = await arrival
+  t.equal(bytes, data.length, 'every byte arrived before the channel closed')
+  t.equal(digest, sha256(data), 'SHA-256 matches')
+  await closed(a, b)
+  t.ok(link.dropped > 0, `the link dropped ${link.dropped} packets`)
+  t.deepEqual(errors, [], 'no errors')
+  link.close()
+})
+
 test('a cut shorter than the ICE timeouts is survived with no data lost and no error', async t => {
   const { link, a, b } = await linkedPair({})
   const errors = []
