@@ -544,13 +544,12 @@ class Peer extends Duplex {
    * same transport keeps the byte counter moving: with media it waits at most
    * `SETTLE_TIMEOUT` ms once the payload is out.
    */
-  private settle (done: () => void, progressSeen = { bytes: -1, movedAt: Date.now(), outAt: 0 }): void {
+  private settle (done: () => void, seen = { bytes: -1, movedAt: Date.now(), outAt: 0 }): void {
     const pc = this._pc
     if (!pc || this.destroyed) return done()
     call(() => collectStats(pc)).then(transportProgress, () => null).then(progress => {
       if (this.destroyed || !progress) return done()
       const now = Date.now()
-      const seen = progressSeen
       if (progress.bytesSent !== seen.bytes) seen.movedAt = now
       seen.bytes = progress.bytesSent
       if (!seen.outAt && progress.bytesSent >= this.sender.totalSent * SETTLE_FRAMING) seen.outAt = now
