@@ -62,6 +62,11 @@ export const SETTLE_QUIET = 1000
 /** How long the settle waits with no progress, or for quiet once the payload is out, before closing anyway (ms). */
 export const SETTLE_TIMEOUT = 5000
 
+/**
+ * A data channel that arrives already open gets its `open` event soon after;
+ * if none comes within this many ms, the channel is taken as open anyway.
+ */
+export const CHANNEL_OPEN_FALLBACK = 200
 /** How often, and how many times, to look for the selected candidate pair after connecting. */
 export const ADDRESS_RETRY_INTERVAL = 100
 export const ADDRESS_RETRIES = 20

@@ -41,6 +41,11 @@ export const ErrorCode = {
   SENDER_ALREADY_ADDED: 'ERR_SENDER_ALREADY_ADDED',
   /** `removeTrack()` / `replaceTrack()` of a track that was never added. */
   TRACK_NOT_ADDED: 'ERR_TRACK_NOT_ADDED',
+  /**
+   * A track or stream made by another WebRTC implementation than the peer's
+   * (e.g. a second copy of `@roamhq/wrtc`): pass that copy as the `wrtc` option.
+   */
+  FOREIGN_MEDIA: 'ERR_FOREIGN_MEDIA',
   /** `removeTrack()` failed inside the WebRTC implementation. */
   REMOVE_TRACK: 'ERR_REMOVE_TRACK',
   /** The WebRTC implementation has no `RTCRtpSender.replaceTrack`. */

@@ -102,3 +102,21 @@ export class RemoteMedia {
     this.tracks.clear()
   }
 }
+
+/**
+ * Throws `ERR_FOREIGN_MEDIA` if `track` or `stream` was not made by `wrtc`
+ * (when `wrtc` exposes its `MediaStreamTrack` / `MediaStream` classes, as
+ * `@roamhq/wrtc` does). libwebrtc cannot send media objects of another copy of
+ * the library, and an application with two copies installed would otherwise
+ * get nothing from the far end and no word of why.
+ */
+export function checkOwnMedia (wrtc: { MediaStreamTrack?: unknown, MediaStream?: unknown }, track: MediaStreamTrack, stream: MediaStream): void {
+  const foreign = (value: unknown, Ctor: unknown): boolean => typeof Ctor === 'function' && !(value instanceof Ctor)
+  if (foreign(track, wrtc.MediaStreamTrack) || foreign(stream, wrtc.MediaStream)) {
+    throw makeError(
+      'This track or stream was made by another WebRTC implementation than the peer uses (two copies of @roamhq/wrtc?): ' +
+      'create the peer with the one that made it, e.g. `new Peer({ wrtc: require(\'@roamhq/wrtc\') })` from the module that captures the media',
+      ErrorCode.FOREIGN_MEDIA
+    )
+  }
+}

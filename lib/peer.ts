@@ -9,15 +9,16 @@ import createDebug = require('debug')
 import {
   DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,
   DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, CHANNEL_CLOSE_TIMEOUT,
-  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_FRAMING, SETTLE_QUIET, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT
+  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_FRAMING, SETTLE_QUIET, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT,
+  CHANNEL_OPEN_FALLBACK
 } from './constants'
 import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
-import { resolveWebRTC, type WebRTCImplementation } from './webrtc'
+import { resolveWebRTC, isWebRTCImplementation, type WebRTCImplementation } from './webrtc'
 import { parseSignal, type SignalData } from './signal'
 import { ChannelSender, sizeOf, type Message } from './sender'
 import { IceCandidates } from './ice'
 import { Negotiation, call } from './negotiation'
-import { MediaSenders, RemoteMedia } from './media'
+import { MediaSenders, RemoteMedia, checkOwnMedia } from './media'
 import { checkConfiguration } from './validation'
 import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
 import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
@@ -157,6 +158,9 @@ class Peer extends Duplex {
   private closeTimer: ReturnType<typeof setTimeout> | null = null
   private settleTimer: ReturnType<typeof setTimeout> | null = null
   private disconnectTimer: ReturnType<typeof setTimeout> | null = null
+  private channelOpenTimer: ReturnType<typeof setTimeout> | null = null
+  /** Messages that arrived before `connect`, delivered right after it. */
+  private early: Array<Buffer | string> = []
   /** This initiator offered flow control to the other end (see flow.ts). */
   private announced = false
 
@@ -187,8 +191,12 @@ class Peer extends Duplex {
       : DISCONNECT_TIMEOUT
     this._debug('new peer %o', { initiator: this.initiator, trickle: this.trickle })
 
-    this.wrtc = resolveWebRTC(options.wrtc)
-    if (!this.wrtc) {
+    // `wrtc` absent, `undefined` or `null`: find one (bittorrent-tracker passes
+    // `wrtc: undefined`). Given but unusable: a mistake, reported below as
+    // simple-peer 9.11.1 reports it (`error` with ERR_PC_CONSTRUCTOR).
+    const unusable = options.wrtc != null && !isWebRTCImplementation(options.wrtc)
+    this.wrtc = unusable ? null : resolveWebRTC(options.wrtc)
+    if (!this.wrtc && !unusable) {
       throw makeError(
         typeof window === 'undefined'
           ? 'No WebRTC support: Specify `opts.wrtc` option in this environment'
@@ -216,6 +224,10 @@ class Peer extends Duplex {
     })
     this.once('finish', () => this.closeGracefully())
 
+    if (!this.wrtc) {
+      this.destroy(makeError('The `wrtc` option has no usable RTCPeerConnection constructor: pass the module itself, e.g. `wrtc: require(\'@roamhq/wrtc\')`, or leave it out', ErrorCode.PC_CONSTRUCTOR))
+      return
+    }
     const invalid = checkConfiguration(this.config)
     if (invalid) {
       this.destroy(makeError(invalid, ErrorCode.PC_CONSTRUCTOR))
@@ -245,9 +257,15 @@ class Peer extends Duplex {
         this.announced = announce
         this.setupChannel(pc.createDataChannel(this.channelName ?? '', init))
       }
-      for (const stream of this.streams) this.addStream(stream)
     } catch (err) {
       this.destroy(makeError(err, ErrorCode.DATA_CHANNEL))
+      return
+    }
+    try {
+      for (const stream of this.streams) this.addStream(stream)
+    } catch (err) {
+      const code = (err as PeerError).code === ErrorCode.FOREIGN_MEDIA ? ErrorCode.FOREIGN_MEDIA : ErrorCode.DATA_CHANNEL
+      this.destroy(makeError(err, code))
       return
     }
     this._debug('initial negotiation')
@@ -367,6 +385,7 @@ class Peer extends Duplex {
   addTrack (track: MediaStreamTrack, stream: MediaStream): void {
     if (this.destroyed) throw makeError('cannot addTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTrack()')
+    if (this.wrtc) checkOwnMedia(this.wrtc, track, stream)
     this.media.add(this._pc!, track, stream)
     this.negotiation.needed()
   }
@@ -495,13 +514,27 @@ class Peer extends Duplex {
 
   /** Stream implementation (readable-stream calls it); not for applications. @internal */
   override _destroy (err: Error | null, cb: (err: Error | null) => void): void {
-    this._debug('destroy (error: %s)', err && (err.message || err))
+    this._debug('destroying (error: %s)', err && (err.message || err))
+    // As in simple-peer, the teardown waits one microtask: events racing the
+    // call still reach their handlers, and `_pc` and `_channel` stay readable
+    // for the rest of the tick in which `destroy()` was called.
+    queueMicrotask(() => {
+      this.tearDown()
+      cb(err)
+    })
+  }
+
+  /** Releases the connection, the channel and every timer; the peer is closed from here on. */
+  private tearDown (): void {
+    this._debug('destroy')
     this.phase = 'closed'
     this.iceReady = false
     this.channelReady = false
     if (this.addressTimer) clearTimeout(this.addressTimer)
     if (this.closeTimer) clearTimeout(this.closeTimer)
     if (this.settleTimer) clearTimeout(this.settleTimer)
+    if (this.channelOpenTimer) clearTimeout(this.channelOpenTimer)
+    this.channelOpenTimer = null
     this.clearDisconnectTimer()
     this.addressTimer = null
     this.closeTimer = null
@@ -512,6 +545,7 @@ class Peer extends Duplex {
     this.flow?.stop()
     this.media.clear()
     this.remoteMedia.clear()
+    this.early = []
 
     const channel = this._channel
     this._channel = null
@@ -535,7 +569,6 @@ class Peer extends Duplex {
       pc.ondatachannel = null
       try { pc.close() } catch { /* already closed */ }
     }
-    cb(err)
   }
 
   /**
@@ -614,7 +647,16 @@ class Peer extends Duplex {
       const err = detail.error instanceof Error ? detail.error : new Error(`Datachannel error: ${detail.message ?? 'unknown'}`)
       this.destroy(makeError(err, ErrorCode.DATA_CHANNEL))
     }
-    if (readyState(channel) === 'open') this.onChannelOpen()
+    // A channel from `datachannel` arrives already open, and its `open` event
+    // follows: wait for it, as simple-peer does. Connecting on the state seen
+    // here made the non-initiator emit `connect` before the initiator, and code
+    // that listens for the second `connect` inside the first one waited forever.
+    if (readyState(channel) === 'open') {
+      this.channelOpenTimer = setTimeout(() => {
+        this.channelOpenTimer = null
+        this.onChannelOpen()
+      }, CHANNEL_OPEN_FALLBACK)
+    }
     if (!this.initiator && !this.channelNegotiated && readProtocol(channel) === CHANNEL_PROTOCOL) {
       // The initiator is a duplex-peer: open the control channel now. (Opened
       // later, after `connect`, @roamhq/wrtc was seen to crash at process
@@ -638,6 +680,16 @@ class Peer extends Duplex {
     else if (typeof data === 'string') chunk = data
     else if (ArrayBuffer.isView(data)) chunk = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
     else return this._debug('ignoring message of unknown type')
+    // The channel can deliver before this side's `connect` (the other side
+    // connected first and wrote): hold it, so `data` never precedes `connect`.
+    if (this.phase === 'connecting' || this.phase === 'resolving') {
+      this.early.push(chunk)
+      return
+    }
+    this.deliver(chunk)
+  }
+
+  private deliver (chunk: Buffer | string): void {
     this.flow.onReceived(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length)
     this.push(chunk)
     this.flow.reportConsumed()
@@ -646,6 +698,8 @@ class Peer extends Duplex {
   private onChannelOpen (): void {
     if (this.destroyed || this.channelReady) return
     this._debug('on channel open')
+    if (this.channelOpenTimer) clearTimeout(this.channelOpenTimer)
+    this.channelOpenTimer = null
     this.channelReady = true
     this.maybeConnect()
   }
@@ -655,10 +709,21 @@ class Peer extends Duplex {
     this._debug('on channel close')
     if (this.closeTimer) clearTimeout(this.closeTimer)
     this.closeTimer = null
+    this.phase = 'closing'
+    this.deliverEarly()
     this.push(null)
-    // Let a consumer read what arrived before the close; destroy once it has.
-    if (this.readableFlowing === null || this.readableLength === 0) this.destroy()
-    else this.once('end', () => this.destroy())
+    // Let a consumer read what arrived before the close; it gets `end`.
+    const unread = this.readableFlowing !== null && !this.readableEnded
+    if (!this.allowHalfOpen && !this.writableEnded) {
+      // Not half-open (the default): the writable half finishes too, as with
+      // simple-peer. After `end`, readable-stream ends it; with no reader,
+      // end it here. `finish` then destroys the peer (closeGracefully).
+      if (!unread) this.end()
+    } else if (unread) {
+      this.once('end', () => this.destroy())
+    } else {
+      this.destroy()
+    }
   }
 
   /** After `end()`: close the channel; destroy when it has closed, or after a timeout. */
@@ -684,11 +749,13 @@ class Peer extends Duplex {
 
   private onIceStateChange (): void {
     const pc = this._pc
-    if (this.destroyed || !pc) return
+    // Until the teardown (a microtask after destroy()), a state change is still reported, as by simple-peer.
+    if (!pc || this.phase === 'closed') return
     const iceState = pc.iceConnectionState
     const gatheringState = pc.iceGatheringState
     this._debug('iceStateChange (connection: %s) (gathering: %s)', iceState, gatheringState)
     this.emit('iceStateChange', iceState, gatheringState)
+    if (this.destroyed) return
     if (iceState === 'disconnected') this.startDisconnectTimer()
     else this.clearDisconnectTimer()
     if (iceState === 'connected' || iceState === 'completed') {
@@ -775,6 +842,17 @@ class Peer extends Duplex {
     if (this.announced) this.flow.expect(Date.now() + CONTROL_GRACE)
     this._debug('connect')
     this.emit('connect')
+    this.deliverEarly()
+  }
+
+  /** Pushes the messages that arrived before `connect`. */
+  private deliverEarly (): void {
+    const early = this.early
+    this.early = []
+    for (const chunk of early) {
+      if (this.destroyed) return
+      this.deliver(chunk)
+    }
   }
 
   private fail (err: PeerError): void {
@@ -995,5 +1073,10 @@ function randomHex (bytes: number): string {
   for (const byte of array) out += byte.toString(16).padStart(2, '0')
   return out
 }
+
+// A class that extends Duplex inherits readable-stream's statics, among them
+// a `default` that is `Readable`: `mod.default || mod` (CommonJS/ESM interop
+// helpers) would construct that. `Peer.default` is the Peer, and nothing else.
+Object.defineProperty(Peer, 'default', { value: Peer, enumerable: false, writable: false, configurable: false })
 
 export { Peer }

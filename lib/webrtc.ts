@@ -9,11 +9,16 @@ export interface WebRTCImplementation {
   RTCSessionDescription?: typeof RTCSessionDescription
   /** The `RTCIceCandidate` constructor (optional: plain objects are used without it). */
   RTCIceCandidate?: typeof RTCIceCandidate
+  /** The `MediaStreamTrack` class (optional): tracks of another class are refused with `ERR_FOREIGN_MEDIA`. */
+  MediaStreamTrack?: unknown
+  /** The `MediaStream` class (optional): streams of another class are refused with `ERR_FOREIGN_MEDIA`. */
+  MediaStream?: unknown
 }
 
 let nodeWebRTC: WebRTCImplementation | null | undefined
 
-function isImplementation (value: unknown): value is WebRTCImplementation {
+/** Whether `value` has a usable `RTCPeerConnection` constructor. */
+export function isWebRTCImplementation (value: unknown): value is WebRTCImplementation {
   return !!value && (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function'
 }
@@ -34,12 +39,12 @@ function fromGlobal (): WebRTCImplementation | null {
  * else `@roamhq/wrtc`, loaded on first need. `null` when there is none.
  */
 export function resolveWebRTC (given?: unknown): WebRTCImplementation | null {
-  if (isImplementation(given)) return given
+  if (isWebRTCImplementation(given)) return given
   const global = fromGlobal()
   if (global) return global
   if (nodeWebRTC === undefined) {
     const loaded = loadNodeWebRTC()
-    nodeWebRTC = isImplementation(loaded) ? loaded : null
+    nodeWebRTC = isWebRTCImplementation(loaded) ? loaded : null
   }
   return nodeWebRTC
 }
