@@ -146,3 +146,63 @@ test('clear failures: peer not there, server unreachable, id taken, missing file
   const usage = await run(['frobnicate']).done
   t.equal(usage.code, 2, 'unknown command: exit 2')
 })
+
+test('help: the general usage, and each command\'s (as COMMAND --help)', async t => {
+  const general = await run(['help']).done
+  t.equal(general.code, 0, 'help: exit 0')
+  for (const command of ['server', 'receive', 'send', 'help']) {
+    t.match(general.stdout, new RegExp(`^  duplex-peer ${command} `, 'm'), `help: lists ${command}`)
+  }
+  t.match(general.stdout, /^Exit status:/m, 'help: the exit statuses')
+  t.equal(general.stderr, '', 'help: nothing on stderr')
+  const flag = await run(['--help']).done
+  t.deepEqual([flag.code, flag.stdout], [0, general.stdout], '--help prints the same')
+
+  const expected = {
+    send: [/^  duplex-peer send FILE /m, /--to ID/, /--no-stun/, /-q, --quiet/],
+    receive: [/^  duplex-peer receive /m, /--from ID/, /--out FILE/, /--no-stun/],
+    server: [/^  duplex-peer server /m, /--port PORT/, /--allow-discovery/, /--expire-timeout MS/]
+  }
+  for (const [command, patterns] of Object.entries(expected)) {
+    const result = await run(['help', command]).done
+    t.equal(result.code, 0, `help ${command}: exit 0`)
+    for (const pattern of patterns) t.match(result.stdout, pattern, `help ${command}: ${pattern}`)
+    for (const other of Object.keys(expected).filter(c => c !== command)) {
+      t.doesNotMatch(result.stdout, new RegExp(`^  duplex-peer ${other} `, 'm'), `help ${command}: not ${other}'s usage`)
+    }
+    const flagged = await run([command, '--help']).done
+    t.deepEqual([flagged.code, flagged.stdout], [0, result.stdout], `${command} --help prints the same as help ${command}`)
+  }
+  const alias = await run(['help', 'serve']).done
+  t.deepEqual([alias.code, alias.stdout], [0, (await run(['help', 'server']).done).stdout], 'help serve: the server\'s usage')
+  const sendHelp = await run(['send', '--help']).done
+  t.equal(sendHelp.code, 0, 'send --help: exit 0 (no FILE needed)')
+  t.match(sendHelp.stdout, /^Usage:\n  duplex-peer send FILE /, 'send --help: send\'s usage')
+})
+
+test('help with an unknown command: a usage error', async t => {
+  const bogus = await run(['help', 'bogus']).done
+  t.equal(bogus.code, 2, 'help bogus: exit 2')
+  t.match(bogus.stderr, /^duplex-peer: help: unknown command "bogus" \(the commands are server, receive, send, help\)/, 'help bogus: says so, with the commands')
+  t.equal(bogus.stdout, '', 'help bogus: nothing on stdout')
+  const two = await run(['help', 'send', 'receive']).done
+  t.equal(two.code, 2, 'help with two commands: exit 2')
+  const inherited = await run(['constructor']).done
+  t.equal(inherited.code, 2, 'a name every object has is no command either: exit 2')
+})
+
+test('layers: the library does not import the CLI', t => {
+  const root = path.join(__dirname, '..')
+  const sources = ['index.ts', 'server.ts', 'peerjs.ts']
+  const walk = dir => {
+    for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory()) { if (file !== path.join('lib', 'cli')) walk(file) } else if (entry.name.endsWith('.ts')) sources.push(file)
+    }
+  }
+  walk('lib')
+  const offenders = sources.filter(file => /\bfrom\s+['"][^'"]*\bcli\b|require\(\s*['"][^'"]*\bcli\b/.test(fs.readFileSync(path.join(root, file), 'utf8')))
+  t.ok(sources.length > 20, `${sources.length} library sources checked`)
+  t.deepEqual(offenders, [], 'none imports lib/cli')
+  t.end()
+})

@@ -49,7 +49,7 @@ test('package: npm pack', async t => {
     'dist/lib/peer.js', 'dist/lib/peer.d.ts', 'dist/lib/node-webrtc.browser.js',
     'dist/browser/duplex-peer.mjs', 'dist/browser/duplex-peer.cjs', 'dist/duplex-peer.min.js',
     'dist/server.js', 'dist/server.d.ts', 'dist/peerjs.js', 'dist/peerjs.d.ts', 'dist/browser/peerjs.cjs',
-    'bin/duplex-peer.js'
+    'bin/duplex-peer.js', 'dist/lib/cli/main.js'
   ]) t.ok(files.includes(file), `ships ${file}`)
   const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs)\/package\.json|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
   t.deepEqual(stray, [], 'nothing else: no sources, tests or scripts')
@@ -128,6 +128,8 @@ test('package: duplex-peer/server, duplex-peer/peerjs and the duplex-peer comman
   t.ok(browser.trim().endsWith(path.join('dist', 'browser', 'peerjs.cjs')), 'browser: duplex-peer/peerjs → dist/browser/peerjs.cjs')
   const { stdout: version } = await run(path.join(consumer, 'node_modules', '.bin', 'duplex-peer'), ['--version'], { cwd: consumer })
   t.equal(version.trim(), JSON.parse(fs.readFileSync(path.join(root, 'package.json'))).version, 'npx duplex-peer --version')
+  const { stdout: usage } = await run(path.join(consumer, 'node_modules', '.bin', 'duplex-peer'), ['help', 'send'], { cwd: consumer })
+  t.match(usage, /^Usage:\n  duplex-peer send FILE /, 'npx duplex-peer help send')
 })
 
 test('package: the "browser" condition resolves to the self-contained builds', async t => {
