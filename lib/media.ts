@@ -114,8 +114,8 @@ export function checkOwnMedia (wrtc: { MediaStreamTrack?: unknown, MediaStream?:
   const foreign = (value: unknown, Ctor: unknown): boolean => typeof Ctor === 'function' && !(value instanceof Ctor)
   if (foreign(track, wrtc.MediaStreamTrack) || foreign(stream, wrtc.MediaStream)) {
     throw makeError(
-      'This track or stream was made by another WebRTC implementation than the peer uses (two copies of @roamhq/wrtc?): ' +
-      'create the peer with the one that made it, e.g. `new Peer({ wrtc: require(\'@roamhq/wrtc\') })` from the module that captures the media',
+      'This track or stream was made by another WebRTC implementation than the peer uses (two copies of the wrtc package?): ' +
+      'create the peer with the `wrtc` option set to the copy that made the media',
       ErrorCode.FOREIGN_MEDIA
     )
   }

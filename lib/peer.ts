@@ -225,7 +225,7 @@ class Peer extends Duplex {
     this.once('finish', () => this.closeGracefully())
 
     if (!this.wrtc) {
-      this.destroy(makeError('The `wrtc` option has no usable RTCPeerConnection constructor: pass the module itself, e.g. `wrtc: require(\'@roamhq/wrtc\')`, or leave it out', ErrorCode.PC_CONSTRUCTOR))
+      this.destroy(makeError('The `wrtc` option has no usable RTCPeerConnection constructor: pass the WebRTC module itself (in Node, the exports of the wrtc package), or leave the option out', ErrorCode.PC_CONSTRUCTOR))
       return
     }
     const invalid = checkConfiguration(this.config)
