@@ -23,6 +23,7 @@ import { checkConfiguration } from './validation'
 import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
 import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
 import type { PeerOptions, SendData, AddressInfo } from './options'
+import { trackConnection, connectionClosed } from './exit'
 
 export type { PeerOptions, SendData, AddressInfo }
 
@@ -241,6 +242,7 @@ class Peer extends Duplex {
       return
     }
     this._pc = pc
+    trackConnection(pc) // exit safety (exit.ts): a natural exit must not crash in wrtc's finalizers
     pc.oniceconnectionstatechange = () => this.onIceStateChange()
     pc.onicegatheringstatechange = () => this.onIceStateChange()
     pc.onconnectionstatechange = () => this.onConnectionStateChange()
@@ -568,6 +570,7 @@ class Peer extends Duplex {
       pc.ontrack = null
       pc.ondatachannel = null
       try { pc.close() } catch { /* already closed */ }
+      connectionClosed(pc) // exit safety (exit.ts): from now on only held weakly, collected before exit
     }
   }
 

@@ -172,6 +172,7 @@ export class ChannelSender {
     this.queuedBytes = 0
     this.headOffset = 0
     this.channel = null
+    this.readMaxMessageSize = null // it holds the connection, which must be collectable once closed (exit.ts)
     const waiting = this.callbacks.concat(this.flushCallbacks)
     this.callbacks = []
     this.flushCallbacks = []

@@ -18,13 +18,20 @@ const esbuild = require('esbuild')
 const root = path.join(__dirname, '..')
 const dist = path.join(root, 'dist')
 
-/** Swaps lib/node-webrtc.ts (which requires @roamhq/wrtc) for lib/node-webrtc.browser.ts. */
+/**
+ * Swaps lib/node-webrtc.ts (which requires @roamhq/wrtc) for lib/node-webrtc.browser.ts,
+ * and lib/exit.ts (Node's process exit; v8 and vm) for lib/exit.browser.ts.
+ */
 const browserWebRTC = {
   name: 'browser-webrtc',
   setup (build) {
     build.onResolve({ filter: /^\.\/node-webrtc$/ }, args => ({
       path: path.join(args.resolveDir, 'node-webrtc.browser.ts')
     }))
+    build.onResolve({ filter: /^\.\/exit$/ }, args => {
+      if (args.resolveDir !== path.join(root, 'lib')) return undefined
+      return { path: path.join(args.resolveDir, 'exit.browser.ts') }
+    })
     // Safety net: nothing else may bring it in.
     build.onResolve({ filter: /^@roamhq\/wrtc/ }, args => ({
       errors: [{ text: `${args.path} must not be part of a browser build (imported by ${args.importer})` }]
