@@ -44,6 +44,7 @@ async function bundleOurs (dir) {
       name: 'browser-webrtc',
       setup (build) {
         build.onResolve({ filter: /^\.\/node-webrtc$/ }, args => ({ path: path.join(args.resolveDir, 'node-webrtc.browser.ts') }))
+        build.onResolve({ filter: /^\.\/exit$/ }, args => ({ path: path.join(args.resolveDir, 'exit.browser.ts') }))
       }
     }]
   })
