@@ -47,6 +47,13 @@ export class FlowControl {
   private reported = -1
   /** The remote's `fin`: acknowledge once this many bytes have arrived. */
   private finTarget: number | null = null
+  /**
+   * The remote's `fin` was acknowledged: it sends nothing more, so credits are
+   * of no use to it, and it may close at any moment. Nothing is sent from then
+   * on: a send that races the remote's close can crash @roamhq/wrtc (its
+   * `send()` reads the native channel that its signaling thread clears on close).
+   */
+  private remoteFinished = false
   private finWaiter: ((acknowledged: boolean) => void) | null = null
   /** Until when a control channel may still arrive (ms since epoch); 0: none expected. */
   private expectedUntil = 0
@@ -102,7 +109,7 @@ export class FlowControl {
 
   /** The application read some of what arrived: maybe tell the sender. */
   reportConsumed (force = false): void {
-    if (!this.open) return
+    if (!this.open || this.remoteFinished) return
     const consumed = this.host.consumed(this.received)
     if (consumed === null || consumed === this.reported) return
     if (force || consumed - this.reported >= RECEIVE_WINDOW / 4) {
@@ -180,6 +187,7 @@ export class FlowControl {
   private checkFin (): void {
     if (this.finTarget === null || this.received < this.finTarget) return
     this.finTarget = null
+    this.remoteFinished = true
     this.host.debug('all %d bytes received: finack', this.received)
     this.send({ t: 'finack' })
   }

@@ -8,6 +8,9 @@ import { register, link, untilClosedOr } from './connection'
 import { status, Progress, formatBytes } from './output'
 import { parseMessage, type FileHeader, type FileEnd, type Verdict } from './protocol'
 
+/** How long the receiver waits for the sender to close after the verdict (ms). */
+const SENDER_CLOSE_TIMEOUT = 10000
+
 /**
  * Receives one file into `--out FILE` or stdout; resolves with
  * {@link EXIT.OK} once its size and SHA-256 match the sender's (and the
@@ -61,7 +64,11 @@ export async function receive (values: CliValues): Promise<ExitCode> {
   const mismatch = received !== result.size ? `size mismatch: ${received} of ${result.size} bytes` : digest !== result.sha256 ? 'SHA-256 mismatch' : null
   const reply: Verdict = mismatch === null ? { type: 'ok' } : { type: 'error', message: mismatch }
   await untilClosedOr(conn, done => conn.write(JSON.stringify(reply), done))
-  await untilClosedOr(conn, done => conn.end(done))
+  // The sender ends the connection once it has the verdict; this side waits
+  // for that rather than ending too. With both ends closing at once, one side's
+  // last control message can race the other's teardown, and @roamhq/wrtc may
+  // crash in a send() that overlaps the native close.
+  await untilClosedOr(conn, done => { setTimeout(done, SENDER_CLOSE_TIMEOUT).unref() })
   registration.peer.destroy()
   if (mismatch !== null) throw new CliError(`Transfer corrupted: ${mismatch} (expected SHA-256 ${result.sha256}, got ${digest}).`, EXIT.FAILED)
   status(values.quiet, `Done: ${formatBytes(received)} received, SHA-256 ${digest} verified.`)

@@ -5,7 +5,7 @@ import * as crypto from 'crypto'
 import { CliError, EXIT, messageOf, systemErrorCode, type ExitCode } from './errors'
 import type { CliValues } from './options'
 import { USAGE } from './usage'
-import { register, link } from './connection'
+import { register, link, untilClosedOr } from './connection'
 import { status, Progress, formatBytes } from './output'
 import { parseMessage, type FileHeader, type FileEnd, type Verdict } from './protocol'
 
@@ -72,7 +72,10 @@ export async function send (values: CliValues, rest: string[]): Promise<ExitCode
   conn.write(JSON.stringify(end))
   const result = await answered
   progress.finish()
-  conn.end()
+  // Let the end finish (both sides confirm they have everything) before
+  // closing: a connection closed while the receiver still answers races
+  // @roamhq/wrtc's teardown of the receiver's channel, which can crash it.
+  await untilClosedOr(conn, done => conn.end(done))
   registration.peer.destroy()
   if (result.type === 'ok') {
     status(values.quiet, `Done: ${formatBytes(stat.size)} sent, SHA-256 ${digest} confirmed by the receiver.`)
