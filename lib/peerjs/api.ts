@@ -1,5 +1,5 @@
 /** The PeerServer's HTTP API, as a client calls it. */
-import { CLIENT_VERSION, type SocketAddress } from './socket'
+import { CLIENT_VERSION, serverOrigin, type SocketAddress } from './socket'
 
 /** Where the HTTP API is. */
 export interface ApiAddress extends SocketAddress {
@@ -7,8 +7,7 @@ export interface ApiAddress extends SocketAddress {
 }
 
 function apiUrl (address: ApiAddress, method: string): string {
-  const host = address.host.includes(':') && !address.host.startsWith('[') ? `[${address.host}]` : address.host
-  const url = new URL(`${address.secure ? 'https' : 'http'}://${host}:${address.port}${address.path}${encodeURIComponent(address.key)}/${method}`)
+  const url = new URL(`${serverOrigin(address, 'http')}${address.path}${encodeURIComponent(address.key)}/${method}`)
   url.searchParams.set('ts', `${Date.now()}${Math.random()}`)
   url.searchParams.set('version', CLIENT_VERSION)
   return url.href

@@ -15,6 +15,7 @@ import { PeerError, PeerErrorType, emitError, type PeerErrorTypeValue } from './
 import { randomToken, type ConnectionHost } from './connection'
 import { Logger } from './logger'
 import { wireName } from './serialization'
+import { MessageType, LEGACY_INVALID_KEY, followsIdRule } from '../peerserver-protocol'
 
 /** Options of `new Peer([id], options)`. */
 export interface PeerOptions {
@@ -53,7 +54,7 @@ export type Connection = DataConnection | MediaConnection
 
 /** Checks an id as PeerJS does: letters and digits, with single spaces, `_` or `-` between. */
 export function validateId (id: string): boolean {
-  return !id || /^[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*$/.test(id)
+  return !id || followsIdRule(id)
 }
 
 /**
@@ -260,32 +261,32 @@ export class Peer extends EventEmitter {
     const payload = message.payload
     const src = typeof message.src === 'string' ? message.src : undefined
     switch (message.type) {
-      case 'OPEN':
+      case MessageType.OPEN:
         this.lastServerId = this._id
         this._open = true
         this.emit('open', this._id)
         return
-      case 'ERROR':
+      case MessageType.ERROR:
         this.abort(PeerErrorType.ServerError, readMsg(payload) ?? 'The server reported an error')
         return
-      case 'ID-TAKEN':
+      case MessageType.ID_TAKEN:
         this.abort(PeerErrorType.UnavailableID, `ID "${String(this._id)}" is taken`)
         return
-      case 'INVALID-KEY':
+      case LEGACY_INVALID_KEY:
         this.abort(PeerErrorType.InvalidKey, `API KEY "${this._options.key}" is invalid`)
         return
-      case 'LEAVE':
+      case MessageType.LEAVE:
         if (!src) return
         this.logger.log(`${src} left`)
         this.closeConnectionsTo(src, () => true)
         return
-      case 'EXPIRE':
+      case MessageType.EXPIRE:
         if (!src) return
         // The offer never reached `src`: connections to it that are not up yet never will be.
         this.closeConnectionsTo(src, connection => !connection.open)
         this.emitPeerError(PeerErrorType.PeerUnavailable, `Could not connect to peer ${src}`)
         return
-      case 'OFFER':
+      case MessageType.OFFER:
         if (src) this.onOffer(src, payload)
         return
       default:

@@ -3,7 +3,8 @@
  * heartbeats while open, messages queued until it is.
  */
 import { EventEmitter } from 'events'
-import { resolveWebSocket, type WebSocketLike } from './websocket'
+import { resolveWebSocket, WEBSOCKET_OPEN, type WebSocketLike } from './websocket'
+import { MessageType, type MessageTypeValue } from '../peerserver-protocol'
 
 /** Protocol version sent to the server, as PeerJS 1.5.5 does. */
 export const CLIENT_VERSION = '1.5.5'
@@ -26,6 +27,15 @@ export interface SocketAddress {
   key: string
 }
 
+/**
+ * `{scheme}://host:port` of the server, with an IPv6 address in brackets;
+ * `scheme` takes an `s` when the address is secure (`wss`, `https`).
+ */
+export function serverOrigin (address: SocketAddress, scheme: 'ws' | 'http'): string {
+  const host = address.host.includes(':') && !address.host.startsWith('[') ? `[${address.host}]` : address.host
+  return `${scheme}${address.secure ? 's' : ''}://${host}:${address.port}`
+}
+
 /** Most messages queued while the socket is not open. */
 const MAX_QUEUED = 1000
 
@@ -43,8 +53,7 @@ export class SignalingSocket extends EventEmitter {
   constructor (address: SocketAddress, pingInterval = 5000) {
     super()
     this.pingInterval = pingInterval
-    const host = address.host.includes(':') && !address.host.startsWith('[') ? `[${address.host}]` : address.host
-    this.baseUrl = `${address.secure ? 'wss' : 'ws'}://${host}:${address.port}${address.path}peerjs?key=${encodeURIComponent(address.key)}`
+    this.baseUrl = `${serverOrigin(address, 'ws')}${address.path}peerjs?key=${encodeURIComponent(address.key)}`
   }
 
   /** Whether a socket is open or opening. */
@@ -100,9 +109,9 @@ export class SignalingSocket extends EventEmitter {
   }
 
   /** Sends a message now, or once the socket opens. */
-  send (message: { type: string, dst?: string, payload?: unknown }): void {
+  send (message: { type: MessageTypeValue, dst?: string, payload?: unknown }): void {
     const text = JSON.stringify(message)
-    if (this.socket && this.socket.readyState === 1) this.sendText(text)
+    if (this.socket && this.socket.readyState === WEBSOCKET_OPEN) this.sendText(text)
     else if (this.queue.length < MAX_QUEUED) this.queue.push(text)
   }
 
@@ -121,8 +130,8 @@ export class SignalingSocket extends EventEmitter {
   private scheduleHeartbeat (): void {
     this.heartbeat = setTimeout(() => {
       this.heartbeat = null
-      if (!this.socket || this.socket.readyState !== 1) return
-      this.sendText(JSON.stringify({ type: 'HEARTBEAT' }))
+      if (!this.socket || this.socket.readyState !== WEBSOCKET_OPEN) return
+      this.sendText(JSON.stringify({ type: MessageType.HEARTBEAT }))
       this.scheduleHeartbeat()
     }, this.pingInterval)
   }

@@ -7,16 +7,14 @@
  */
 import { EventEmitter } from 'events'
 import type { IncomingMessage } from 'http'
-import type { WebSocket, RawData } from 'ws'
+import { WebSocket, type RawData } from 'ws'
 import { Client } from './client'
 import { Realm } from './realm'
 import { HeldMessages } from './held'
 import { RateLimiter } from './rate-limit'
 import type { ResolvedOptions } from './options'
-import {
-  MessageType, Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage,
-  type RelayedMessage
-} from './protocol'
+import { MessageType } from '../peerserver-protocol'
+import { Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage, type RelayedMessage } from './protocol'
 
 /** WebSocket close codes used when the server drops a client. */
 export const CloseCode = {
@@ -227,7 +225,7 @@ export class Signaling extends EventEmitter {
 }
 
 function send (socket: WebSocket, text: string): void {
-  if (socket.readyState !== 1) return
+  if (socket.readyState !== WebSocket.OPEN) return
   try { socket.send(text) } catch { /* closing */ }
 }
 
