@@ -52,6 +52,16 @@ const MAX_LOST_MESSAGES = 1000
 /** A data or media connection. */
 export type Connection = DataConnection | MediaConnection
 
+/**
+ * Where a peer is with the server:
+ *
+ *   connecting    getting an id, or registering it (at first, and after `reconnect()`)
+ *   open          registered: the `open` event came
+ *   disconnected  left the server (`disconnect()`, a lost socket, a refusal); `reconnect()` goes back to connecting
+ *   destroyed     for good (`destroy()`); it was disconnected first
+ */
+type ServerState = 'connecting' | 'open' | 'disconnected' | 'destroyed'
+
 /** Checks an id as PeerJS does: letters and digits, with single spaces, `_` or `-` between. */
 export function validateId (id: string): boolean {
   return !id || followsIdRule(id)
@@ -76,9 +86,7 @@ export class Peer extends EventEmitter {
 
   private _id: string | null = null
   private lastServerId: string | null = null
-  private _open = false
-  private _disconnected = false
-  private _destroyed = false
+  private state: ServerState = 'connecting'
   private readonly _connections = new Map<string, Connection[]>()
   private readonly lostMessages = new Map<string, ServerMessage[]>()
   private lostCount = 0
@@ -137,7 +145,7 @@ export class Peer extends EventEmitter {
       this.initialize(userId)
     } else {
       retrieveId(this.apiAddress).then(
-        fresh => { if (!this._destroyed && !this._disconnected) this.initialize(fresh) },
+        fresh => { if (this.state === 'connecting') this.initialize(fresh) },
         (err: Error) => this.abort(PeerErrorType.ServerError, err.message)
       )
     }
@@ -150,13 +158,13 @@ export class Peer extends EventEmitter {
   get options (): Readonly<PeerOptions> { return this._options }
 
   /** Whether the server has accepted this peer (the `open` event). */
-  get open (): boolean { return this._open }
+  get open (): boolean { return this.state === 'open' }
 
-  /** Whether the connection to the server is gone (existing peer connections may still be up). */
-  get disconnected (): boolean { return this._disconnected }
+  /** Whether the connection to the server is gone (existing peer connections may still be up); also once destroyed. */
+  get disconnected (): boolean { return this.state === 'disconnected' || this.state === 'destroyed' }
 
   /** Whether this peer and all its connections are closed for good. */
-  get destroyed (): boolean { return this._destroyed }
+  get destroyed (): boolean { return this.state === 'destroyed' }
 
   /** The open connections, by remote id. */
   get connections (): Record<string, Connection[]> {
@@ -167,7 +175,7 @@ export class Peer extends EventEmitter {
 
   /** Opens a data connection to peer `peer`. After `disconnect()`, emits `disconnected` and returns `undefined`. */
   connect (peer: string, options: DataConnectionOptions = {}): DataConnection | undefined {
-    if (this._disconnected || this._destroyed) {
+    if (this.disconnected) {
       this.logger.warn('connect() after disconnect(): reconnect() first, or make a new Peer')
       this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
       return undefined
@@ -180,7 +188,7 @@ export class Peer extends EventEmitter {
 
   /** Calls peer `peer`, sending `stream`. After `disconnect()`, emits `disconnected` and returns `undefined`. */
   call (peer: string, stream: MediaStream, options: CallOptions = {}): MediaConnection | undefined {
-    if (this._disconnected || this._destroyed) {
+    if (this.disconnected) {
       this.logger.warn('call() after disconnect(): reconnect() first, or make a new Peer')
       this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
       return undefined
@@ -201,10 +209,9 @@ export class Peer extends EventEmitter {
 
   /** Leaves the server; open connections stay up. `reconnect()` may come back. */
   disconnect (): void {
-    if (this._disconnected) return
+    if (this.disconnected) return
     const currentId = this._id
-    this._disconnected = true
-    this._open = false
+    this.state = 'disconnected'
     this.socket.close()
     if (currentId) this.lastServerId = currentId
     this._id = null
@@ -213,9 +220,9 @@ export class Peer extends EventEmitter {
 
   /** Registers again with the id this peer had. Throws once destroyed, or if not disconnected. */
   reconnect (): void {
-    if (this._destroyed) throw new Error('This peer cannot reconnect to the server. It has already been destroyed.')
-    if (!this._disconnected) {
-      if (!this._open) {
+    if (this.state === 'destroyed') throw new Error('This peer cannot reconnect to the server. It has already been destroyed.')
+    if (this.state !== 'disconnected') {
+      if (this.state === 'connecting') {
         this.logger.error('reconnect() while still making the first connection')
         return
       }
@@ -225,13 +232,13 @@ export class Peer extends EventEmitter {
       this.logger.error('reconnect(): this peer never had an id')
       return
     }
-    this._disconnected = false
+    this.state = 'connecting'
     this.initialize(this.lastServerId)
   }
 
   /** Closes every connection and leaves the server, for good. */
   destroy (): void {
-    if (this._destroyed) return
+    if (this.state === 'destroyed') return
     this.disconnect()
     for (const list of [...this._connections.values()]) {
       for (const connection of [...list]) connection.close()
@@ -239,7 +246,7 @@ export class Peer extends EventEmitter {
     this._connections.clear()
     this.lostMessages.clear()
     this.lostCount = 0
-    this._destroyed = true
+    this.state = 'destroyed'
     this.emit('close')
   }
 
@@ -263,7 +270,7 @@ export class Peer extends EventEmitter {
     switch (message.type) {
       case MessageType.OPEN:
         this.lastServerId = this._id
-        this._open = true
+        this.state = 'open'
         this.emit('open', this._id)
         return
       case MessageType.ERROR:
@@ -394,8 +401,8 @@ export class Peer extends EventEmitter {
   }
 
   private onSocketClose (info: { opened: boolean, error?: string, code?: number }): void {
-    if (this._disconnected || this._destroyed) return
-    if (this._open) {
+    if (this.disconnected) return
+    if (this.state === 'open') {
       this.emitPeerError(PeerErrorType.Network, 'Lost connection to server.')
       this.disconnect()
     } else if (info.opened) {
@@ -411,7 +418,7 @@ export class Peer extends EventEmitter {
 
   /** Emits the error, then destroys the peer if it never registered, else disconnects it. */
   private abort (type: PeerErrorTypeValue, message: string): void {
-    if (this._destroyed) return
+    if (this.state === 'destroyed') return
     this.logger.error('aborting: ' + message)
     this.emitPeerError(type, message)
     if (!this.lastServerId) this.destroy()
