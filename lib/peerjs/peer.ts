@@ -17,8 +17,8 @@ import { Logger } from './logger'
 import { wireName } from './serialization'
 import { MessageType, LEGACY_INVALID_KEY, followsIdRule } from '../peerserver-protocol'
 
-/** Options of `new Peer([id], options)`. */
-export interface PeerOptions {
+/** Options of `new Peer([id], options)` (`PeerOptions` in duplex-peer/peerjs). */
+export interface PeerJSOptions {
   /** Server host. Default `'0.peerjs.com'` (PeerJS's cloud server); `'/'` is the page's host. */
   host?: string
   /** Server port. Default `443`. */
@@ -90,18 +90,18 @@ export class Peer extends EventEmitter {
   private readonly _connections = new Map<string, Connection[]>()
   private readonly lostMessages = new Map<string, ServerMessage[]>()
   private lostCount = 0
-  private readonly _options: Required<Pick<PeerOptions, 'host' | 'port' | 'path' | 'key' | 'token' | 'debug' | 'secure' | 'pingInterval'>> & PeerOptions
+  private readonly _options: Required<Pick<PeerJSOptions, 'host' | 'port' | 'path' | 'key' | 'token' | 'debug' | 'secure' | 'pingInterval'>> & PeerJSOptions
   private readonly socket: SignalingSocket
   private readonly logger: Logger
   private readonly host: ConnectionHost
 
   /** Connects to the server, with `id` if given, else one the server hands out. */
-  constructor (id?: string | PeerOptions, options?: PeerOptions) {
+  constructor (id?: string | PeerJSOptions, options?: PeerJSOptions) {
     super()
     let userId: string | undefined
     if (id && typeof id === 'object') options = id
     else if (id !== undefined && id !== null) userId = String(id)
-    const given: PeerOptions = { ...options }
+    const given: PeerJSOptions = { ...options }
     const hostOption = given.host === '/' && typeof location !== 'undefined' ? location.hostname : (given.host ?? CLOUD_HOST)
     let path = given.path ?? '/'
     if (!path.startsWith('/')) path = '/' + path
@@ -155,7 +155,7 @@ export class Peer extends EventEmitter {
   get id (): string | null { return this._id }
 
   /** The options in effect. */
-  get options (): Readonly<PeerOptions> { return this._options }
+  get options (): Readonly<PeerJSOptions> { return this._options }
 
   /** Whether the server has accepted this peer (the `open` event). */
   get open (): boolean { return this.state === 'open' }
@@ -175,11 +175,7 @@ export class Peer extends EventEmitter {
 
   /** Opens a data connection to peer `peer`. After `disconnect()`, emits `disconnected` and returns `undefined`. */
   connect (peer: string, options: DataConnectionOptions = {}): DataConnection | undefined {
-    if (this.disconnected) {
-      this.logger.warn('connect() after disconnect(): reconnect() first, or make a new Peer')
-      this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
-      return undefined
-    }
+    if (this.disconnected) return this.refuseDisconnected('connect')
     if (wireName(options.serialization) === null) throw new TypeError(`Unknown serialization "${String(options.serialization)}"`)
     const connection = new DataConnection(String(peer), this.host, options)
     this.addConnection(connection)
@@ -188,11 +184,7 @@ export class Peer extends EventEmitter {
 
   /** Calls peer `peer`, sending `stream`. After `disconnect()`, emits `disconnected` and returns `undefined`. */
   call (peer: string, stream: MediaStream, options: CallOptions = {}): MediaConnection | undefined {
-    if (this.disconnected) {
-      this.logger.warn('call() after disconnect(): reconnect() first, or make a new Peer')
-      this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
-      return undefined
-    }
+    if (this.disconnected) return this.refuseDisconnected('call')
     if (!stream) {
       this.logger.error('call() needs a MediaStream to send')
       return undefined
@@ -410,6 +402,13 @@ export class Peer extends EventEmitter {
     } else {
       this.abort(PeerErrorType.SocketError, `Could not connect to the server at ${this.socket.url}${info.error ? `: ${info.error}` : ''}`)
     }
+  }
+
+  /** `connect()` or `call()` after `disconnect()`: a `disconnected` error, and no connection. */
+  private refuseDisconnected (method: 'connect' | 'call'): undefined {
+    this.logger.warn(`${method}() after disconnect(): reconnect() first, or make a new Peer`)
+    this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
+    return undefined
   }
 
   private emitPeerError (type: PeerErrorTypeValue, message: string): void {

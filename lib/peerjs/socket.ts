@@ -40,8 +40,8 @@ export function serverOrigin (address: SocketAddress, scheme: 'ws' | 'http'): st
 const MAX_QUEUED = 1000
 
 /**
- * Events: `message` (a parsed {@link ServerMessage}), `open`, and `close`
- * with `{ opened, error }` once the socket is gone on its own (not by `close()`).
+ * Events: `message` (a parsed {@link ServerMessage}), and `close` with
+ * `{ opened, error, code }` once the socket is gone on its own (not by `close()`).
  */
 export class SignalingSocket extends EventEmitter {
   private socket: WebSocketLike | null = null
@@ -55,9 +55,6 @@ export class SignalingSocket extends EventEmitter {
     this.pingInterval = pingInterval
     this.baseUrl = `${serverOrigin(address, 'ws')}${address.path}peerjs?key=${encodeURIComponent(address.key)}`
   }
-
-  /** Whether a socket is open or opening. */
-  get active (): boolean { return this.socket !== null }
 
   /** The URL without the query, for messages. */
   get url (): string { return this.baseUrl.replace(/\?.*$/, '') }
@@ -84,7 +81,6 @@ export class SignalingSocket extends EventEmitter {
       const queued = this.queue
       this.queue = []
       for (const text of queued) this.sendText(text)
-      this.emit('open')
     }
     socket.onmessage = event => {
       if (this.socket !== socket) return
@@ -104,7 +100,7 @@ export class SignalingSocket extends EventEmitter {
     socket.onclose = event => {
       if (this.socket !== socket) return
       this.cleanup()
-      this.emit('close', { opened, error: failure, code: event.code, reason: event.reason })
+      this.emit('close', { opened, error: failure, code: event.code })
     }
   }
 
