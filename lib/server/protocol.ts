@@ -53,9 +53,7 @@ export const Errors = {
   /** `src` given, and not the sender's own id. */
   SPOOFED_SRC: 'Invalid message: src is not your id',
   /** The held messages for a recipient, or in all, are at their limit. */
-  HOLD_FULL: 'Too many messages held for a peer that is not connected',
-  /** The client's socket is too far behind. */
-  SLOW_CLIENT: 'Client is not reading its messages'
+  HOLD_FULL: 'Too many messages held for a peer that is not connected'
 } as const
 
 /** A message the client sent, checked. */
