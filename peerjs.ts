@@ -10,7 +10,7 @@
  * peer.on('connection', conn => conn.on('data', data => console.log(data)))
  * ```
  */
-export { Peer, validateId, supportsWebRTC, CLOUD_HOST, type PeerOptions, type Connection } from './lib/peerjs/peer'
+export { Peer, validateId, supportsWebRTC, CLOUD_HOST, type PeerJSOptions as PeerOptions, type Connection } from './lib/peerjs/peer'
 export { DataConnection, type DataConnectionOptions } from './lib/peerjs/data-connection'
 export { MediaConnection, type CallOptions, type AnswerOptions } from './lib/peerjs/media-connection'
 export { PeerError, PeerErrorType, ConnectionErrorType, type PeerErrorTypeValue, type ConnectionErrorTypeValue } from './lib/peerjs/errors'

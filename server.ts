@@ -11,4 +11,5 @@
 export { PeerServer, attachPeerServer, PeerServerInstance, type PeerServerMessage } from './lib/server/server'
 export type { PeerServerOptions, CorsOptions, ResolvedOptions } from './lib/server/options'
 export type { PeerServerClient } from './lib/server/client'
-export { MessageType, Errors, type MessageTypeValue, type RelayedMessage } from './lib/server/protocol'
+export { MessageType, type MessageTypeValue } from './lib/peerserver-protocol'
+export { Errors, type RelayedMessage } from './lib/server/protocol'

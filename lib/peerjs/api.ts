@@ -1,5 +1,5 @@
 /** The PeerServer's HTTP API, as a client calls it. */
-import { CLIENT_VERSION, type SocketAddress } from './socket'
+import { CLIENT_VERSION, serverOrigin, type SocketAddress } from './socket'
 
 /** Where the HTTP API is. */
 export interface ApiAddress extends SocketAddress {
@@ -7,8 +7,7 @@ export interface ApiAddress extends SocketAddress {
 }
 
 function apiUrl (address: ApiAddress, method: string): string {
-  const host = address.host.includes(':') && !address.host.startsWith('[') ? `[${address.host}]` : address.host
-  const url = new URL(`${address.secure ? 'https' : 'http'}://${host}:${address.port}${address.path}${encodeURIComponent(address.key)}/${method}`)
+  const url = new URL(`${serverOrigin(address, 'http')}${address.path}${encodeURIComponent(address.key)}/${method}`)
   url.searchParams.set('ts', `${Date.now()}${Math.random()}`)
   url.searchParams.set('version', CLIENT_VERSION)
   return url.href
@@ -25,7 +24,7 @@ export async function retrieveId (address: ApiAddress): Promise<string> {
   try {
     response = await get(address, 'id')
   } catch (err) {
-    throw new Error(`Could not get an ID from the server at ${apiUrl(address, 'id').replace(/\?.*$/, '')}: ${describe(err)}`)
+    throw new Error(`Could not get an ID from the server at ${apiUrl(address, 'id').replace(/\?.*$/, '')}: ${innermostReason(err)}`)
   }
   if (response.status !== 200) {
     throw new Error(`Could not get an ID from the server: it answered ${response.status}` +
@@ -42,7 +41,7 @@ export async function listAllPeers (address: ApiAddress): Promise<string[]> {
   try {
     response = await get(address, 'peers')
   } catch (err) {
-    throw new Error(`Could not get the list of peers from the server: ${describe(err)}`)
+    throw new Error(`Could not get the list of peers from the server: ${innermostReason(err)}`)
   }
   if (response.status === 401) throw new Error('The server does not allow listing peers (start it with allow_discovery)')
   if (response.status !== 200) throw new Error(`Could not get the list of peers: the server answered ${response.status}`)
@@ -51,7 +50,7 @@ export async function listAllPeers (address: ApiAddress): Promise<string[]> {
 }
 
 /** The innermost reason of a fetch failure (Node hides it in `cause`). */
-function describe (err: unknown): string {
+function innermostReason (err: unknown): string {
   let current: unknown = err
   let text = ''
   for (let i = 0; i < 4 && current; i++) {

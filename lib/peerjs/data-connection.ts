@@ -7,12 +7,13 @@
 import { Duplex } from 'readable-stream'
 import { Buffer } from 'buffer'
 import { Peer as Engine } from '../peer'
-import type { PeerError as EngineError } from '../errors'
+import { ErrorCode, type PeerError as EngineError } from '../errors'
 import { Negotiator } from './negotiator'
 import { createSerializer, wireName, EncodeError, type Serializer, type WireMessage, type Decoded } from './serialization'
 import { PeerError, ConnectionErrorType, emitError, type ConnectionErrorTypeValue } from './errors'
-import { classifyEngineError, randomToken, type ConnectionHost } from './connection'
+import { reportEngineError, randomToken, type ConnectionHost } from './connection'
 import type { ServerMessage } from './socket'
+import { MessageType } from '../peerserver-protocol'
 
 /** Options of `peer.connect(id, options)`. */
 export interface DataConnectionOptions {
@@ -113,10 +114,10 @@ export class DataConnection extends Duplex {
       this.engine.on('data', (message: Buffer | string) => this.onMessage(message))
     })
     this.engine.on('iceStateChange', (state: RTCIceConnectionState) => this.emit('iceStateChanged', state))
-    this.engine.on('error', (err: EngineError) => this.onEngineError(err))
+    this.engine.on('error', (err: EngineError) => reportEngineError(err, peer, this._isOpen, host, (type, message) => this.fail(type, message)))
     this.engine.on('close', () => this.onEngineClose())
 
-    if (incoming) this.handleMessage({ type: 'OFFER', payload: incoming.payload })
+    if (incoming) this.handleMessage({ type: MessageType.OFFER, payload: incoming.payload })
     for (const message of host.takeLostMessages(this.connectionId)) this.handleMessage(message)
   }
 
@@ -241,7 +242,7 @@ export class DataConnection extends Duplex {
         this.engine.send(message)
       } catch (err) {
         const code = (err as EngineError).code
-        if (code === 'ERR_MESSAGE_TOO_LARGE') this.fail(ConnectionErrorType.MessageToBig, (err as Error).message)
+        if (code === ErrorCode.MESSAGE_TOO_LARGE) this.fail(ConnectionErrorType.MessageToBig, (err as Error).message)
         else this.host.logger.warn(`connection ${this.connectionId}: send failed: ${(err as Error).message}`)
         return
       }
@@ -272,13 +273,6 @@ export class DataConnection extends Duplex {
       }
       if (!this.push(result.value === null ? NULL_MESSAGE : result.value)) this.engine.pause()
     }
-  }
-
-  private onEngineError (err: EngineError): void {
-    const kind = classifyEngineError(err)
-    if (kind === 'webrtc') this.host.webrtcError(err)
-    else if (kind === 'negotiation-failed') this.fail(ConnectionErrorType.NegotiationFailed, `Negotiation of connection to ${this.peer} failed: ${err.message}`)
-    else if (this._isOpen) this.fail(ConnectionErrorType.ConnectionClosed, `Connection to ${this.peer} closed: ${err.message}`)
   }
 
   private onEngineClose (): void {

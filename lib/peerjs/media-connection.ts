@@ -7,9 +7,10 @@ import { EventEmitter } from 'events'
 import { Peer as Engine } from '../peer'
 import type { PeerError as EngineError } from '../errors'
 import { Negotiator } from './negotiator'
-import { PeerError, ConnectionErrorType, emitError, type ConnectionErrorTypeValue } from './errors'
-import { classifyEngineError, randomToken, type ConnectionHost } from './connection'
+import { PeerError, emitError, type ConnectionErrorTypeValue } from './errors'
+import { reportEngineError, randomToken, type ConnectionHost } from './connection'
 import type { ServerMessage } from './socket'
+import { MessageType } from '../peerserver-protocol'
 
 /** Options of `peer.call(id, stream, options)`. */
 export interface CallOptions {
@@ -97,7 +98,7 @@ export class MediaConnection extends EventEmitter {
       return
     }
     this.start(stream ?? null, options.sdpTransform)
-    this.handle({ type: 'OFFER', payload: this.incoming.payload })
+    this.handle({ type: MessageType.OFFER, payload: this.incoming.payload })
     const waiting = [...this.pending, ...this.host.takeLostMessages(this.connectionId)]
     this.pending = []
     for (const message of waiting) this.handle(message)
@@ -128,7 +129,7 @@ export class MediaConnection extends EventEmitter {
       if (this.pending.length < 500) this.pending.push(message)
       return
     }
-    if (message.type === 'ANSWER') this._isOpen = true
+    if (message.type === MessageType.ANSWER) this._isOpen = true
     this.handle(message)
   }
 
@@ -163,12 +164,7 @@ export class MediaConnection extends EventEmitter {
     })
     engine.on('connect', () => { if (!this.closed) this.emit('willCloseOnRemote') })
     engine.on('iceStateChange', (state: RTCIceConnectionState) => this.emit('iceStateChanged', state))
-    engine.on('error', (err: EngineError) => {
-      const kind = classifyEngineError(err)
-      if (kind === 'webrtc') this.host.webrtcError(err)
-      else if (kind === 'negotiation-failed') this.fail(ConnectionErrorType.NegotiationFailed, `Negotiation of connection to ${this.peer} failed: ${err.message}`)
-      else if (this._isOpen) this.fail(ConnectionErrorType.ConnectionClosed, `Connection to ${this.peer} closed: ${err.message}`)
-    })
+    engine.on('error', (err: EngineError) => reportEngineError(err, this.peer, this._isOpen, this.host, (type, message) => this.fail(type, message)))
     engine.on('close', () => this.close())
   }
 

@@ -10,6 +10,7 @@
  */
 import type { Peer as Engine } from '../peer'
 import type { SignalData } from '../signal'
+import { MessageType, type SignalMessageType } from '../peerserver-protocol'
 
 /** Which kind of connection. */
 export type ConnectionKind = 'data' | 'media'
@@ -21,7 +22,7 @@ export interface NegotiatorHost {
   /** Extra fields of the offer payload (metadata, label, ...). */
   offerFields (): Record<string, unknown>
   /** Sends a message to the remote peer through the server. */
-  send (type: 'OFFER' | 'ANSWER' | 'CANDIDATE', payload: Record<string, unknown>): void
+  send (type: SignalMessageType, payload: Record<string, unknown>): void
   log (message: string): void
 }
 
@@ -40,13 +41,13 @@ export class Negotiator {
   receive (type: string, payload: unknown): boolean {
     if (!payload || typeof payload !== 'object') return false
     const body = payload as Record<string, unknown>
-    if (type === 'OFFER' || type === 'ANSWER') {
-      const sdp = readSdp(body.sdp, type === 'OFFER' ? 'offer' : 'answer')
+    if (type === MessageType.OFFER || type === MessageType.ANSWER) {
+      const sdp = readSdp(body.sdp, type === MessageType.OFFER ? 'offer' : 'answer')
       if (!sdp) return false
       this.engine.signal(sdp)
       return true
     }
-    if (type === 'CANDIDATE') {
+    if (type === MessageType.CANDIDATE) {
       const candidate = body.candidate
       if (!candidate || typeof candidate !== 'object') return false
       const init = candidate as RTCIceCandidateInit
@@ -68,9 +69,9 @@ export class Negotiator {
       this.described = true
       const sdp: SdpPayload = { type: data.type, sdp: data.sdp }
       if (data.type === 'offer') {
-        this.host.send('OFFER', { sdp, type: kind, connectionId, ...this.host.offerFields() })
+        this.host.send(MessageType.OFFER, { sdp, type: kind, connectionId, ...this.host.offerFields() })
       } else {
-        this.host.send('ANSWER', { sdp, type: kind, connectionId })
+        this.host.send(MessageType.ANSWER, { sdp, type: kind, connectionId })
       }
       const held = this.held
       this.held = []
@@ -86,7 +87,7 @@ export class Negotiator {
   }
 
   private sendCandidate (candidate: RTCIceCandidateInit): void {
-    this.host.send('CANDIDATE', { candidate, type: this.host.kind, connectionId: this.host.connectionId })
+    this.host.send(MessageType.CANDIDATE, { candidate, type: this.host.kind, connectionId: this.host.connectionId })
   }
 }
 

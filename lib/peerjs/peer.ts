@@ -15,9 +15,10 @@ import { PeerError, PeerErrorType, emitError, type PeerErrorTypeValue } from './
 import { randomToken, type ConnectionHost } from './connection'
 import { Logger } from './logger'
 import { wireName } from './serialization'
+import { MessageType, LEGACY_INVALID_KEY, followsIdRule } from '../peerserver-protocol'
 
-/** Options of `new Peer([id], options)`. */
-export interface PeerOptions {
+/** Options of `new Peer([id], options)` (`PeerOptions` in duplex-peer/peerjs). */
+export interface PeerJSOptions {
   /** Server host. Default `'0.peerjs.com'` (PeerJS's cloud server); `'/'` is the page's host. */
   host?: string
   /** Server port. Default `443`. */
@@ -51,9 +52,19 @@ const MAX_LOST_MESSAGES = 1000
 /** A data or media connection. */
 export type Connection = DataConnection | MediaConnection
 
+/**
+ * Where a peer is with the server:
+ *
+ *   connecting    getting an id, or registering it (at first, and after `reconnect()`)
+ *   open          registered: the `open` event came
+ *   disconnected  left the server (`disconnect()`, a lost socket, a refusal); `reconnect()` goes back to connecting
+ *   destroyed     for good (`destroy()`); it was disconnected first
+ */
+type ServerState = 'connecting' | 'open' | 'disconnected' | 'destroyed'
+
 /** Checks an id as PeerJS does: letters and digits, with single spaces, `_` or `-` between. */
 export function validateId (id: string): boolean {
-  return !id || /^[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*$/.test(id)
+  return !id || followsIdRule(id)
 }
 
 /**
@@ -75,24 +86,22 @@ export class Peer extends EventEmitter {
 
   private _id: string | null = null
   private lastServerId: string | null = null
-  private _open = false
-  private _disconnected = false
-  private _destroyed = false
+  private state: ServerState = 'connecting'
   private readonly _connections = new Map<string, Connection[]>()
   private readonly lostMessages = new Map<string, ServerMessage[]>()
   private lostCount = 0
-  private readonly _options: Required<Pick<PeerOptions, 'host' | 'port' | 'path' | 'key' | 'token' | 'debug' | 'secure' | 'pingInterval'>> & PeerOptions
+  private readonly _options: Required<Pick<PeerJSOptions, 'host' | 'port' | 'path' | 'key' | 'token' | 'debug' | 'secure' | 'pingInterval'>> & PeerJSOptions
   private readonly socket: SignalingSocket
   private readonly logger: Logger
   private readonly host: ConnectionHost
 
   /** Connects to the server, with `id` if given, else one the server hands out. */
-  constructor (id?: string | PeerOptions, options?: PeerOptions) {
+  constructor (id?: string | PeerJSOptions, options?: PeerJSOptions) {
     super()
     let userId: string | undefined
     if (id && typeof id === 'object') options = id
     else if (id !== undefined && id !== null) userId = String(id)
-    const given: PeerOptions = { ...options }
+    const given: PeerJSOptions = { ...options }
     const hostOption = given.host === '/' && typeof location !== 'undefined' ? location.hostname : (given.host ?? CLOUD_HOST)
     let path = given.path ?? '/'
     if (!path.startsWith('/')) path = '/' + path
@@ -136,7 +145,7 @@ export class Peer extends EventEmitter {
       this.initialize(userId)
     } else {
       retrieveId(this.apiAddress).then(
-        fresh => { if (!this._destroyed && !this._disconnected) this.initialize(fresh) },
+        fresh => { if (this.state === 'connecting') this.initialize(fresh) },
         (err: Error) => this.abort(PeerErrorType.ServerError, err.message)
       )
     }
@@ -146,16 +155,16 @@ export class Peer extends EventEmitter {
   get id (): string | null { return this._id }
 
   /** The options in effect. */
-  get options (): Readonly<PeerOptions> { return this._options }
+  get options (): Readonly<PeerJSOptions> { return this._options }
 
   /** Whether the server has accepted this peer (the `open` event). */
-  get open (): boolean { return this._open }
+  get open (): boolean { return this.state === 'open' }
 
-  /** Whether the connection to the server is gone (existing peer connections may still be up). */
-  get disconnected (): boolean { return this._disconnected }
+  /** Whether the connection to the server is gone (existing peer connections may still be up); also once destroyed. */
+  get disconnected (): boolean { return this.state === 'disconnected' || this.state === 'destroyed' }
 
   /** Whether this peer and all its connections are closed for good. */
-  get destroyed (): boolean { return this._destroyed }
+  get destroyed (): boolean { return this.state === 'destroyed' }
 
   /** The open connections, by remote id. */
   get connections (): Record<string, Connection[]> {
@@ -166,11 +175,7 @@ export class Peer extends EventEmitter {
 
   /** Opens a data connection to peer `peer`. After `disconnect()`, emits `disconnected` and returns `undefined`. */
   connect (peer: string, options: DataConnectionOptions = {}): DataConnection | undefined {
-    if (this._disconnected || this._destroyed) {
-      this.logger.warn('connect() after disconnect(): reconnect() first, or make a new Peer')
-      this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
-      return undefined
-    }
+    if (this.disconnected) return this.refuseDisconnected('connect')
     if (wireName(options.serialization) === null) throw new TypeError(`Unknown serialization "${String(options.serialization)}"`)
     const connection = new DataConnection(String(peer), this.host, options)
     this.addConnection(connection)
@@ -179,11 +184,7 @@ export class Peer extends EventEmitter {
 
   /** Calls peer `peer`, sending `stream`. After `disconnect()`, emits `disconnected` and returns `undefined`. */
   call (peer: string, stream: MediaStream, options: CallOptions = {}): MediaConnection | undefined {
-    if (this._disconnected || this._destroyed) {
-      this.logger.warn('call() after disconnect(): reconnect() first, or make a new Peer')
-      this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
-      return undefined
-    }
+    if (this.disconnected) return this.refuseDisconnected('call')
     if (!stream) {
       this.logger.error('call() needs a MediaStream to send')
       return undefined
@@ -200,10 +201,9 @@ export class Peer extends EventEmitter {
 
   /** Leaves the server; open connections stay up. `reconnect()` may come back. */
   disconnect (): void {
-    if (this._disconnected) return
+    if (this.disconnected) return
     const currentId = this._id
-    this._disconnected = true
-    this._open = false
+    this.state = 'disconnected'
     this.socket.close()
     if (currentId) this.lastServerId = currentId
     this._id = null
@@ -212,9 +212,9 @@ export class Peer extends EventEmitter {
 
   /** Registers again with the id this peer had. Throws once destroyed, or if not disconnected. */
   reconnect (): void {
-    if (this._destroyed) throw new Error('This peer cannot reconnect to the server. It has already been destroyed.')
-    if (!this._disconnected) {
-      if (!this._open) {
+    if (this.state === 'destroyed') throw new Error('This peer cannot reconnect to the server. It has already been destroyed.')
+    if (this.state !== 'disconnected') {
+      if (this.state === 'connecting') {
         this.logger.error('reconnect() while still making the first connection')
         return
       }
@@ -224,13 +224,13 @@ export class Peer extends EventEmitter {
       this.logger.error('reconnect(): this peer never had an id')
       return
     }
-    this._disconnected = false
+    this.state = 'connecting'
     this.initialize(this.lastServerId)
   }
 
   /** Closes every connection and leaves the server, for good. */
   destroy (): void {
-    if (this._destroyed) return
+    if (this.state === 'destroyed') return
     this.disconnect()
     for (const list of [...this._connections.values()]) {
       for (const connection of [...list]) connection.close()
@@ -238,7 +238,7 @@ export class Peer extends EventEmitter {
     this._connections.clear()
     this.lostMessages.clear()
     this.lostCount = 0
-    this._destroyed = true
+    this.state = 'destroyed'
     this.emit('close')
   }
 
@@ -260,32 +260,32 @@ export class Peer extends EventEmitter {
     const payload = message.payload
     const src = typeof message.src === 'string' ? message.src : undefined
     switch (message.type) {
-      case 'OPEN':
+      case MessageType.OPEN:
         this.lastServerId = this._id
-        this._open = true
+        this.state = 'open'
         this.emit('open', this._id)
         return
-      case 'ERROR':
+      case MessageType.ERROR:
         this.abort(PeerErrorType.ServerError, readMsg(payload) ?? 'The server reported an error')
         return
-      case 'ID-TAKEN':
+      case MessageType.ID_TAKEN:
         this.abort(PeerErrorType.UnavailableID, `ID "${String(this._id)}" is taken`)
         return
-      case 'INVALID-KEY':
+      case LEGACY_INVALID_KEY:
         this.abort(PeerErrorType.InvalidKey, `API KEY "${this._options.key}" is invalid`)
         return
-      case 'LEAVE':
+      case MessageType.LEAVE:
         if (!src) return
         this.logger.log(`${src} left`)
         this.closeConnectionsTo(src, () => true)
         return
-      case 'EXPIRE':
+      case MessageType.EXPIRE:
         if (!src) return
         // The offer never reached `src`: connections to it that are not up yet never will be.
         this.closeConnectionsTo(src, connection => !connection.open)
         this.emitPeerError(PeerErrorType.PeerUnavailable, `Could not connect to peer ${src}`)
         return
-      case 'OFFER':
+      case MessageType.OFFER:
         if (src) this.onOffer(src, payload)
         return
       default:
@@ -393,8 +393,8 @@ export class Peer extends EventEmitter {
   }
 
   private onSocketClose (info: { opened: boolean, error?: string, code?: number }): void {
-    if (this._disconnected || this._destroyed) return
-    if (this._open) {
+    if (this.disconnected) return
+    if (this.state === 'open') {
       this.emitPeerError(PeerErrorType.Network, 'Lost connection to server.')
       this.disconnect()
     } else if (info.opened) {
@@ -404,13 +404,20 @@ export class Peer extends EventEmitter {
     }
   }
 
+  /** `connect()` or `call()` after `disconnect()`: a `disconnected` error, and no connection. */
+  private refuseDisconnected (method: 'connect' | 'call'): undefined {
+    this.logger.warn(`${method}() after disconnect(): reconnect() first, or make a new Peer`)
+    this.emitPeerError(PeerErrorType.Disconnected, 'Cannot connect to new Peer after disconnecting from server.')
+    return undefined
+  }
+
   private emitPeerError (type: PeerErrorTypeValue, message: string): void {
     emitError(this, new PeerError(type, message), text => this.logger.error(text))
   }
 
   /** Emits the error, then destroys the peer if it never registered, else disconnects it. */
   private abort (type: PeerErrorTypeValue, message: string): void {
-    if (this._destroyed) return
+    if (this.state === 'destroyed') return
     this.logger.error('aborting: ' + message)
     this.emitPeerError(type, message)
     if (!this.lastServerId) this.destroy()

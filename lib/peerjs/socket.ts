@@ -3,7 +3,8 @@
  * heartbeats while open, messages queued until it is.
  */
 import { EventEmitter } from 'events'
-import { resolveWebSocket, type WebSocketLike } from './websocket'
+import { resolveWebSocket, WEBSOCKET_OPEN, type WebSocketLike } from './websocket'
+import { MessageType, type MessageTypeValue } from '../peerserver-protocol'
 
 /** Protocol version sent to the server, as PeerJS 1.5.5 does. */
 export const CLIENT_VERSION = '1.5.5'
@@ -26,12 +27,21 @@ export interface SocketAddress {
   key: string
 }
 
+/**
+ * `{scheme}://host:port` of the server, with an IPv6 address in brackets;
+ * `scheme` takes an `s` when the address is secure (`wss`, `https`).
+ */
+export function serverOrigin (address: SocketAddress, scheme: 'ws' | 'http'): string {
+  const host = address.host.includes(':') && !address.host.startsWith('[') ? `[${address.host}]` : address.host
+  return `${scheme}${address.secure ? 's' : ''}://${host}:${address.port}`
+}
+
 /** Most messages queued while the socket is not open. */
 const MAX_QUEUED = 1000
 
 /**
- * Events: `message` (a parsed {@link ServerMessage}), `open`, and `close`
- * with `{ opened, error }` once the socket is gone on its own (not by `close()`).
+ * Events: `message` (a parsed {@link ServerMessage}), and `close` with
+ * `{ opened, error, code }` once the socket is gone on its own (not by `close()`).
  */
 export class SignalingSocket extends EventEmitter {
   private socket: WebSocketLike | null = null
@@ -43,12 +53,8 @@ export class SignalingSocket extends EventEmitter {
   constructor (address: SocketAddress, pingInterval = 5000) {
     super()
     this.pingInterval = pingInterval
-    const host = address.host.includes(':') && !address.host.startsWith('[') ? `[${address.host}]` : address.host
-    this.baseUrl = `${address.secure ? 'wss' : 'ws'}://${host}:${address.port}${address.path}peerjs?key=${encodeURIComponent(address.key)}`
+    this.baseUrl = `${serverOrigin(address, 'ws')}${address.path}peerjs?key=${encodeURIComponent(address.key)}`
   }
-
-  /** Whether a socket is open or opening. */
-  get active (): boolean { return this.socket !== null }
 
   /** The URL without the query, for messages. */
   get url (): string { return this.baseUrl.replace(/\?.*$/, '') }
@@ -75,7 +81,6 @@ export class SignalingSocket extends EventEmitter {
       const queued = this.queue
       this.queue = []
       for (const text of queued) this.sendText(text)
-      this.emit('open')
     }
     socket.onmessage = event => {
       if (this.socket !== socket) return
@@ -95,14 +100,14 @@ export class SignalingSocket extends EventEmitter {
     socket.onclose = event => {
       if (this.socket !== socket) return
       this.cleanup()
-      this.emit('close', { opened, error: failure, code: event.code, reason: event.reason })
+      this.emit('close', { opened, error: failure, code: event.code })
     }
   }
 
   /** Sends a message now, or once the socket opens. */
-  send (message: { type: string, dst?: string, payload?: unknown }): void {
+  send (message: { type: MessageTypeValue, dst?: string, payload?: unknown }): void {
     const text = JSON.stringify(message)
-    if (this.socket && this.socket.readyState === 1) this.sendText(text)
+    if (this.socket && this.socket.readyState === WEBSOCKET_OPEN) this.sendText(text)
     else if (this.queue.length < MAX_QUEUED) this.queue.push(text)
   }
 
@@ -121,8 +126,8 @@ export class SignalingSocket extends EventEmitter {
   private scheduleHeartbeat (): void {
     this.heartbeat = setTimeout(() => {
       this.heartbeat = null
-      if (!this.socket || this.socket.readyState !== 1) return
-      this.sendText(JSON.stringify({ type: 'HEARTBEAT' }))
+      if (!this.socket || this.socket.readyState !== WEBSOCKET_OPEN) return
+      this.sendText(JSON.stringify({ type: MessageType.HEARTBEAT }))
       this.scheduleHeartbeat()
     }, this.pingInterval)
   }

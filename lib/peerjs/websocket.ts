@@ -11,6 +11,12 @@ export interface WebSocketLike {
   close (code?: number, reason?: string): void
 }
 
+/**
+ * `readyState` of an open socket: `WebSocket.OPEN`, the same in browsers and
+ * in `ws`, named here so that it can be read before either is loaded.
+ */
+export const WEBSOCKET_OPEN = 1
+
 /** A WebSocket constructor. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike
 

@@ -1,5 +1,5 @@
 /** One registered client: its id, token and current WebSocket. */
-import type { WebSocket } from 'ws'
+import { WebSocket } from 'ws'
 
 /** A client as the server's events hand it out (the shape of `peer`'s `IClient`). */
 export interface PeerServerClient {
@@ -45,7 +45,7 @@ export class Client implements PeerServerClient {
    */
   sendText (text: string): boolean {
     const socket = this.socket
-    if (!socket || socket.readyState !== 1) return false
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false
     if (socket.bufferedAmount > SLOW_CLIENT_BYTES) {
       socket.terminate()
       return false

@@ -35,12 +35,6 @@ export class HeldMessages {
     this.onExpire = onExpire
   }
 
-  /** Bytes held in all. */
-  get bytes (): number { return this.totalBytes }
-
-  /** How many messages are held for `dst`. */
-  count (dst: string): number { return this.queues.get(dst)?.messages.length ?? 0 }
-
   /** Holds `message` for `message.dst`; returns why not if it cannot. */
   hold (message: RelayedMessage, bytes: number): HoldRefusal | null {
     let queue = this.queues.get(message.dst)

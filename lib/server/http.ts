@@ -54,19 +54,19 @@ export function createHttpHandler (host: HttpHost): (req: IncomingMessage, res: 
       return true
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'text/plain', 'Method Not Allowed', { Allow: 'GET, HEAD, OPTIONS' })
+      respond(res, 405, 'text/plain', 'Method Not Allowed', { Allow: 'GET, HEAD, OPTIONS' })
       return true
     }
     if (parts.length === 0) {
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(SERVER_INFO))
+      respond(res, 200, 'application/json; charset=utf-8', JSON.stringify(SERVER_INFO))
       return true
     }
     if (parts.length === 1) {
-      send(res, 404, 'text/plain', 'Not Found')
+      respond(res, 404, 'text/plain', 'Not Found')
       return true
     }
     if (parts[0] !== key) {
-      send(res, 401, 'text/plain', Errors.INVALID_KEY)
+      respond(res, 401, 'text/plain', Errors.INVALID_KEY)
       return true
     }
     if (parts[1] === 'id') {
@@ -74,22 +74,23 @@ export function createHttpHandler (host: HttpHost): (req: IncomingMessage, res: 
       try {
         id = host.freshId()
       } catch {
-        send(res, 503, 'text/plain', 'Could not make an id')
+        respond(res, 503, 'text/plain', 'Could not make an id')
         return true
       }
-      send(res, 200, 'text/html; charset=utf-8', id)
+      respond(res, 200, 'text/html; charset=utf-8', id)
       return true
     }
     if (!host.options.allow_discovery) {
-      send(res, 401, 'text/plain', 'Unauthorized')
+      respond(res, 401, 'text/plain', 'Unauthorized')
       return true
     }
-    send(res, 200, 'application/json; charset=utf-8', JSON.stringify(host.ids()))
+    respond(res, 200, 'application/json; charset=utf-8', JSON.stringify(host.ids()))
     return true
   }
 }
 
-function send (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+/** Writes a whole response (headers only for `HEAD`). */
+function respond (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
   const bytes = Buffer.from(body)
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(bytes.length), 'Cache-Control': 'no-store', ...headers })
   res.end(res.req?.method === 'HEAD' ? undefined : bytes)

@@ -1,33 +1,10 @@
 /**
- * The PeerServer protocol, as the `peer` package 1.x speaks it and PeerJS 1.5
- * clients expect it: message types, the texts of its errors, and the checking
- * of what a client sends.
+ * The server's side of the PeerServer protocol, as the `peer` package 1.x
+ * speaks it and PeerJS 1.5 clients expect it: the texts of its errors, and the
+ * checking of what a client sends. The message types and the id rule, which
+ * the client shares, are in lib/peerserver-protocol.ts.
  */
-
-/** Every message type on the wire. */
-export const MessageType = {
-  /** Server → client: registered, the id is yours. */
-  OPEN: 'OPEN',
-  /** Relayed: the sender is gone (or, without `dst`, the client leaves). */
-  LEAVE: 'LEAVE',
-  /** Relayed: an ICE candidate. */
-  CANDIDATE: 'CANDIDATE',
-  /** Relayed: an SDP offer, opening a data or media connection. */
-  OFFER: 'OFFER',
-  /** Relayed: an SDP answer. */
-  ANSWER: 'ANSWER',
-  /** Server → client: a message you sent could not be delivered in time. */
-  EXPIRE: 'EXPIRE',
-  /** Client → server: still here. */
-  HEARTBEAT: 'HEARTBEAT',
-  /** Server → client: that id is in use by someone else. */
-  ID_TAKEN: 'ID-TAKEN',
-  /** Server → client: something was refused; `payload.msg` says what. */
-  ERROR: 'ERROR'
-} as const
-
-/** One of {@link MessageType}'s values. */
-export type MessageTypeValue = typeof MessageType[keyof typeof MessageType]
+import { MessageType, followsIdRule, type MessageTypeValue } from '../peerserver-protocol'
 
 /** Types a client may send; all but `HEARTBEAT` are relayed to `dst`. */
 export const CLIENT_TYPES: ReadonlySet<string> = new Set([
@@ -76,9 +53,7 @@ export const Errors = {
   /** `src` given, and not the sender's own id. */
   SPOOFED_SRC: 'Invalid message: src is not your id',
   /** The held messages for a recipient, or in all, are at their limit. */
-  HOLD_FULL: 'Too many messages held for a peer that is not connected',
-  /** The client's socket is too far behind. */
-  SLOW_CLIENT: 'Client is not reading its messages'
+  HOLD_FULL: 'Too many messages held for a peer that is not connected'
 } as const
 
 /** A message the client sent, checked. */
@@ -88,8 +63,7 @@ export type ParsedClientMessage =
 
 /** Checks ids, as PeerJS does (letters and digits, single spaces, `_` or `-` between), plus a length limit. */
 export function isValidId (id: unknown, maxLength: number): id is string {
-  return typeof id === 'string' && id.length > 0 && id.length <= maxLength &&
-    /^[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*$/.test(id)
+  return typeof id === 'string' && id.length > 0 && id.length <= maxLength && followsIdRule(id)
 }
 
 /** Tokens are opaque; printable ASCII without spaces, 1 to 128 characters. */

@@ -12,8 +12,6 @@ export class Realm {
 
   get (id: string): Client | undefined { return this.clients.get(id) }
 
-  has (id: string): boolean { return this.clients.has(id) }
-
   add (client: Client): void { this.clients.set(client.id, client) }
 
   /** Removes `client` if it is still the one registered under its id. */

@@ -15,7 +15,11 @@ import { Signaling } from './signaling'
 import type { PeerServerClient } from './client'
 import type { RelayedMessage } from './protocol'
 
-/** Hard cap (bytes) on a WebSocket frame; larger ones close the socket with code 1009. */
+/**
+ * Frames up to this many times `max_message_size` are read, so that the client
+ * can be told why its message is refused; a larger frame closes the socket
+ * with code 1009.
+ */
 const FRAME_CAP_FACTOR = 4
 
 /** A message as the `message` event reports it. */

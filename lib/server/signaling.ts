@@ -7,16 +7,14 @@
  */
 import { EventEmitter } from 'events'
 import type { IncomingMessage } from 'http'
-import type { WebSocket, RawData } from 'ws'
+import { WebSocket, type RawData } from 'ws'
 import { Client } from './client'
 import { Realm } from './realm'
 import { HeldMessages } from './held'
 import { RateLimiter } from './rate-limit'
 import type { ResolvedOptions } from './options'
-import {
-  MessageType, Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage,
-  type RelayedMessage
-} from './protocol'
+import { MessageType } from '../peerserver-protocol'
+import { Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage, type RelayedMessage } from './protocol'
 
 /** WebSocket close codes used when the server drops a client. */
 export const CloseCode = {
@@ -72,7 +70,7 @@ export class Signaling extends EventEmitter {
     const existing = this.realm.get(id)
     if (existing) {
       if (existing.token !== token) {
-        send(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+        sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
         socket.close(CloseCode.POLICY, 'ID is taken')
         return
       }
@@ -106,15 +104,10 @@ export class Signaling extends EventEmitter {
     if (typeof timer.unref === 'function') timer.unref()
   }
 
-  /** Sockets not yet closed (for shutting down). */
-  get openSockets (): number { return this.sockets.size }
-
   private attach (client: Client, socket: WebSocket): void {
     const limiter = new RateLimiter(this.options.rate_limit, this.options.rate_burst)
     socket.on('close', () => {
-      if (client.socket !== socket) return
-      client.socket = null
-      if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+      if (client.socket === socket) this.unregister(client)
     })
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (client.socket !== socket) return
@@ -122,11 +115,11 @@ export class Signaling extends EventEmitter {
         this.onMessage(client, socket, limiter, data, isBinary)
       } catch (err) {
         // Not reachable by design; a bug here must not take the server down.
-        send(socket, errorMessage('Internal server error'))
+        sendIfOpen(socket, errorMessage('Internal server error'))
         this.safeEmit('error', err)
       }
     })
-    send(socket, serverMessage(MessageType.OPEN))
+    sendIfOpen(socket, serverMessage(MessageType.OPEN))
     this.safeEmit('connection', client)
     for (const message of this.held.take(client.id)) this.relay(message)
   }
@@ -139,7 +132,7 @@ export class Signaling extends EventEmitter {
     }
     const parsed = parseClientMessage(toText(data), client.id, this.options.max_id_length)
     if (!parsed.ok) {
-      send(socket, errorMessage(parsed.error))
+      sendIfOpen(socket, errorMessage(parsed.error))
       return
     }
     if (parsed.type === MessageType.HEARTBEAT) {
@@ -149,8 +142,7 @@ export class Signaling extends EventEmitter {
     }
     if (parsed.dst === undefined) {
       // LEAVE without a recipient: the client is leaving.
-      client.socket = null
-      if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+      this.unregister(client)
       socket.close(CloseCode.NORMAL, 'Left')
       return
     }
@@ -166,7 +158,7 @@ export class Signaling extends EventEmitter {
       if (recipient.sendText(JSON.stringify(message))) return
       // The recipient is registered but cannot take messages: it is gone.
       recipient.socket?.terminate()
-      if (this.realm.remove(recipient)) this.safeEmit('disconnect', recipient)
+      this.unregister(recipient)
       if (message.type !== MessageType.LEAVE && message.type !== MessageType.EXPIRE) {
         this.realm.get(message.src)?.sendText(JSON.stringify({ type: MessageType.LEAVE, src: message.dst, dst: message.src }))
       }
@@ -195,18 +187,26 @@ export class Signaling extends EventEmitter {
     for (const client of [...this.realm.all()]) {
       if (now - client.lastPing < this.options.alive_timeout) continue
       const socket = client.socket
-      client.socket = null
-      if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+      this.unregister(client)
       if (socket) {
-        send(socket, errorMessage('No heartbeat: disconnected'))
+        sendIfOpen(socket, errorMessage('No heartbeat: disconnected'))
         socket.close(CloseCode.GOING_AWAY, 'No heartbeat')
       }
     }
   }
 
+  /**
+   * The client has no socket any more: it leaves the realm (unless a newer
+   * client holds its id) and `disconnect` is reported, once.
+   */
+  private unregister (client: Client): void {
+    client.socket = null
+    if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+  }
+
   /** Sends an `ERROR` and closes the socket. */
   private refuse (socket: WebSocket, msg: string, code: number = CloseCode.POLICY): void {
-    send(socket, errorMessage(msg))
+    sendIfOpen(socket, errorMessage(msg))
     try {
       socket.close(code, msg.slice(0, 120))
     } catch {
@@ -226,8 +226,9 @@ export class Signaling extends EventEmitter {
   }
 }
 
-function send (socket: WebSocket, text: string): void {
-  if (socket.readyState !== 1) return
+/** Sends `text` if the socket is open; a closing socket drops it. */
+function sendIfOpen (socket: WebSocket, text: string): void {
+  if (socket.readyState !== WebSocket.OPEN) return
   try { socket.send(text) } catch { /* closing */ }
 }
 

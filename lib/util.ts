@@ -1,0 +1,14 @@
+/** Small helpers that more than one part of duplex-peer needs. */
+
+/**
+ * `count` random digits in base `radix` (2 to 36), one random byte each (for
+ * radixes that do not divide 256, the low digits come slightly more often).
+ * `randomDigits(2 * n, 16)` reads like `n` random bytes in hex.
+ */
+export function randomDigits (count: number, radix: number): string {
+  const bytes = new Uint8Array(count)
+  globalThis.crypto.getRandomValues(bytes)
+  let out = ''
+  for (const byte of bytes) out += (byte % radix).toString(radix)
+  return out
+}
