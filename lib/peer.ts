@@ -42,6 +42,9 @@ type Phase =
 
 const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
 
+/** The callback of `write()`. */
+type WriteCallback = (error: Error | null | undefined) => void
+
 /**
  * A WebRTC peer connection with a data channel, exposed as a Duplex stream.
  *
@@ -487,6 +490,35 @@ class Peer extends Duplex {
     const chunk = super.read(size)
     this.flow?.reportConsumed()
     return chunk
+  }
+
+  /**
+   * Writes `chunk` (see `stream.Writable#write`). A write after `end()` fails
+   * with `ERR_STREAM_WRITE_AFTER_END`, emitted as `error` and given to its
+   * callback, as with simple-peer; the peer stays up, so everything written
+   * before `end()` is still delivered.
+   */
+  override write (chunk: unknown, encoding?: string | WriteCallback, cb?: WriteCallback): boolean {
+    if (!this.writableEnded || this.destroyed) return super.write(chunk, encoding as string, cb)
+    // readable-stream would destroy the peer with this error, dropping what is
+    // still queued from before `end()`.
+    const callback = typeof encoding === 'function' ? encoding : cb
+    const err = makeError('write after end', ErrorCode.WRITE_AFTER_END)
+    queueMicrotask(() => {
+      this.emit('error', err)
+      if (callback) callback(err)
+    })
+    return false
+  }
+
+  /** Ends the writable side (see `stream.Writable#end`); a chunk given after `end()` fails as a late {@link write} does. */
+  override end (chunk?: unknown, encoding?: unknown, cb?: unknown): this {
+    if (this.writableEnded && !this.destroyed && chunk != null && typeof chunk !== 'function') {
+      this.write(chunk)
+      const callback = typeof encoding === 'function' ? encoding : cb
+      return super.end(callback as (() => void) | undefined)
+    }
+    return super.end(chunk, encoding as string, cb as (() => void) | undefined)
   }
 
   /** Stream implementation (readable-stream calls it); not for applications. @internal */
