@@ -824,8 +824,16 @@ class Peer extends Duplex {
     this.closeTimer = null
     this.phase = 'closing'
     this.deliverEarly()
+    if (this.readableLength > 0 && (this.readableFlowing !== null || this.listenerCount('readable') > 0)) {
+      // readable-stream emits no `data` or `readable` after `close`: a reader
+      // still busy with what arrived (a slow pipe, a pause) reads it all and
+      // gets `end` first; the peer is destroyed then.
+      this.once('end', () => this.destroy())
+      this.push(null)
+      return
+    }
     // As with simple-peer, whatever `allowHalfOpen` says: destroyed, and the
-    // teardown ends both sides (endSides). What arrived stays readable.
+    // teardown ends both sides (endSides). Unread data stays readable.
     this.destroy()
   }
 

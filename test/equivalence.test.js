@@ -671,3 +671,25 @@ test('deliberate difference: Peer.WEBRTC_SUPPORT is true in Node (duplex-peer lo
     'duplex-peer': { WEBRTC_SUPPORT: true }
   })
 })
+
+test('end() on one side while the other pipes into a slow writable: everything arrives, and the pipe ends', async t => {
+  const { Writable } = require('stream')
+  const payload = patternBytes(1024 * 1024, 11)
+  await same(t, async make => {
+    const [a, b] = pair(make)
+    await connected(a, b)
+    const chunks = []
+    const sink = new Writable({
+      highWaterMark: 16 * 1024,
+      write (chunk, _enc, cb) { chunks.push(chunk); setTimeout(cb, 1) }
+    })
+    b.pipe(sink)
+    // simple-peer sends each write as one message: pieces it can carry.
+    for (let i = 0; i < payload.length; i += 16 * 1024) a.write(payload.subarray(i, i + 16 * 1024))
+    a.end()
+    await once(sink, 'finish')
+    await closed(a, b)
+    const data = Buffer.concat(chunks)
+    return { bytes: data.length, sha256: sha256(data), closed: [a.destroyed, b.destroyed] }
+  }, { bytes: payload.length, sha256: sha256(payload), closed: [true, true] })
+})
