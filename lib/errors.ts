@@ -53,7 +53,9 @@ export const ErrorCode = {
   /** `send()` of a message larger than the channel's maximum message size. */
   MESSAGE_TOO_LARGE: 'ERR_MESSAGE_TOO_LARGE',
   /** `send()` of a value that is not string, Buffer, ArrayBuffer(View) or Blob. */
-  INVALID_DATA: 'ERR_INVALID_DATA'
+  INVALID_DATA: 'ERR_INVALID_DATA',
+  /** `write()` after `end()` (the code Node.js streams use; the peer stays up). */
+  WRITE_AFTER_END: 'ERR_STREAM_WRITE_AFTER_END'
 } as const
 
 /** One of the codes in {@link ErrorCode}. */

@@ -42,6 +42,21 @@ type Phase =
 
 const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
 
+/** The callback of `write()`. */
+type WriteCallback = (error: Error | null | undefined) => void
+
+/** The flags of readable-stream's internal state that the teardown sets, as simple-peer's does. */
+interface SideState {
+  length: number
+  ended: boolean
+  ending?: boolean
+  prefinished?: boolean
+  finished?: boolean
+  endEmitted?: boolean
+  closeEmitted?: boolean
+  flowing?: boolean | null
+}
+
 /**
  * A WebRTC peer connection with a data channel, exposed as a Duplex stream.
  *
@@ -107,8 +122,8 @@ class Peer extends Duplex {
   channelName: string | null
   /** Data channel options in use. */
   readonly channelConfig: RTCDataChannelInit
-  /** Whether the data channel is negotiated out of band (`channelConfig.negotiated`). */
-  readonly channelNegotiated: boolean
+  /** Whether the data channel is negotiated out of band: `channelConfig.negotiated`, as given. */
+  readonly channelNegotiated: boolean | undefined
   /** `RTCPeerConnection` configuration in use. */
   readonly config: RTCConfiguration
   /** Options given to `createOffer()`. */
@@ -119,9 +134,9 @@ class Peer extends Duplex {
   readonly sdpTransform: (sdp: string) => string
   /** Media streams given at construction. */
   readonly streams: MediaStream[]
-  /** Whether candidates are trickled. */
+  /** Whether candidates are trickled: the `trickle` option as given (any falsy value turns trickle off), `true` when absent. */
   readonly trickle: boolean
-  /** Whether the trickle option stays in non-trickle SDP. */
+  /** Whether the trickle option stays in non-trickle SDP: the option as given, `false` when absent. */
   readonly allowHalfTrickle: boolean
   /** ICE gathering timeout for non-trickle signaling (ms). */
   readonly iceCompleteTimeout: number
@@ -164,6 +179,8 @@ class Peer extends Duplex {
   private early: Array<Buffer | string> = []
   /** This initiator offered flow control to the other end (see flow.ts). */
   private announced = false
+  /** `destroy()` was called; the teardown (a microtask later) has not run yet. */
+  private tearDownPending = false
 
   /**
    * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
@@ -178,14 +195,15 @@ class Peer extends Duplex {
     this.initiator = !!options.initiator
     this.channelName = this.initiator ? (options.channelName || randomHex(20)) : null
     this.channelConfig = options.channelConfig || Peer.channelConfig
-    this.channelNegotiated = !!this.channelConfig.negotiated
+    this.channelNegotiated = this.channelConfig.negotiated
     this.config = { ...Peer.config, ...options.config }
     this.offerOptions = options.offerOptions || {}
     this.answerOptions = options.answerOptions || {}
     this.sdpTransform = options.sdpTransform || (sdp => sdp)
     this.streams = options.streams || (options.stream ? [options.stream] : [])
-    this.trickle = options.trickle !== undefined ? !!options.trickle : true
-    this.allowHalfTrickle = options.allowHalfTrickle !== undefined ? !!options.allowHalfTrickle : false
+    // Kept as given (`null` stays `null`), as simple-peer keeps them; only their truthiness is used.
+    this.trickle = options.trickle !== undefined ? options.trickle : true
+    this.allowHalfTrickle = options.allowHalfTrickle !== undefined ? options.allowHalfTrickle : false
     this.iceCompleteTimeout = options.iceCompleteTimeout || ICE_COMPLETE_TIMEOUT
     this.disconnectTimeout = typeof options.disconnectTimeout === 'number' && options.disconnectTimeout >= 0
       ? options.disconnectTimeout
@@ -274,6 +292,15 @@ class Peer extends Duplex {
     this.negotiation.needed()
   }
 
+  /**
+   * Whether `destroy()` has been called and the teardown, one microtask later,
+   * has not run yet (as simple-peer's flag of the same name). Meanwhile
+   * `send()`, `signal()` and the media methods do nothing.
+   */
+  get destroying (): boolean {
+    return this.tearDownPending
+  }
+
   /** Bytes written but not yet sent: queued here plus the channel's own buffer. */
   get bufferSize (): number {
     return this.sender.pendingBytes + this.sender.inFlight
@@ -334,6 +361,7 @@ class Peer extends Duplex {
    * ```
    */
   send (chunk: SendData): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot send after peer is destroyed', ErrorCode.DESTROYED)
     const message = toMessage(chunk)
     const size = sizeOf(message)
@@ -352,6 +380,7 @@ class Peer extends Duplex {
    * ```
    */
   addTransceiver (kind: string, init?: RTCRtpTransceiverInit): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot addTransceiver after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTransceiver()')
     if (this.initiator) {
@@ -375,6 +404,7 @@ class Peer extends Duplex {
    * ```
    */
   addStream (stream: MediaStream): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot addStream after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addStream()')
     for (const track of stream.getTracks()) this.addTrack(track, stream)
@@ -385,6 +415,7 @@ class Peer extends Duplex {
    * `ERR_SENDER_ALREADY_ADDED` if that pair is already being sent.
    */
   addTrack (track: MediaStreamTrack, stream: MediaStream): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot addTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTrack()')
     if (this.wrtc) checkOwnMedia(this.wrtc, track, stream)
@@ -402,6 +433,7 @@ class Peer extends Duplex {
    * ```
    */
   replaceTrack (oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack | null, stream: MediaStream): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot replaceTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('replaceTrack()')
     const sender = this.media.get(oldTrack, stream)
@@ -418,6 +450,7 @@ class Peer extends Duplex {
    * `ERR_TRACK_NOT_ADDED` for a pair that was never added.
    */
   removeTrack (track: MediaStreamTrack, stream: MediaStream): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot removeTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('removeSender()')
     try {
@@ -432,6 +465,7 @@ class Peer extends Duplex {
 
   /** Stops sending every track of `stream`. */
   removeStream (stream: MediaStream): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot removeStream after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('removeStream()')
     for (const track of stream.getTracks()) this.removeTrack(track, stream)
@@ -442,6 +476,7 @@ class Peer extends Duplex {
    * Changes to media negotiate by themselves; this is rarely needed.
    */
   negotiate (): void {
+    if (this.tearDownPending) return
     if (this.destroyed) throw makeError('cannot negotiate after peer is destroyed', ErrorCode.DESTROYED)
     this.negotiation.negotiate()
   }
@@ -486,7 +521,37 @@ class Peer extends Duplex {
   override read (size?: number): Buffer | string | null {
     const chunk = super.read(size)
     this.flow?.reportConsumed()
+    if (this.phase === 'closed' && this.state(true).closeEmitted) this.endAfterClose()
     return chunk
+  }
+
+  /**
+   * Writes `chunk` (see `stream.Writable#write`). A write after `end()` fails
+   * with `ERR_STREAM_WRITE_AFTER_END`, emitted as `error` and given to its
+   * callback, as with simple-peer; the peer stays up, so everything written
+   * before `end()` is still delivered.
+   */
+  override write (chunk: unknown, encoding?: string | WriteCallback, cb?: WriteCallback): boolean {
+    if (!this.writableEnded || this.destroyed) return super.write(chunk, encoding as string, cb)
+    // readable-stream would destroy the peer with this error, dropping what is
+    // still queued from before `end()`.
+    const callback = typeof encoding === 'function' ? encoding : cb
+    const err = makeError('write after end', ErrorCode.WRITE_AFTER_END)
+    queueMicrotask(() => {
+      this.emit('error', err)
+      if (callback) callback(err)
+    })
+    return false
+  }
+
+  /** Ends the writable side (see `stream.Writable#end`); a chunk given after `end()` fails as a late {@link write} does. */
+  override end (chunk?: unknown, encoding?: unknown, cb?: unknown): this {
+    if (this.writableEnded && !this.destroyed && chunk != null && typeof chunk !== 'function') {
+      this.write(chunk)
+      const callback = typeof encoding === 'function' ? encoding : cb
+      return super.end(callback as (() => void) | undefined)
+    }
+    return super.end(chunk, encoding as string, cb as (() => void) | undefined)
   }
 
   /** Stream implementation (readable-stream calls it); not for applications. @internal */
@@ -520,10 +585,55 @@ class Peer extends Duplex {
     // As in simple-peer, the teardown waits one microtask: events racing the
     // call still reach their handlers, and `_pc` and `_channel` stay readable
     // for the rest of the tick in which `destroy()` was called.
+    this.tearDownPending = true
     queueMicrotask(() => {
+      this.tearDownPending = false
+      this.endSides()
       this.tearDown()
       cb(err)
     })
+  }
+
+  private state (readable: true): SideState
+  private state (readable: false): SideState
+  private state (readable: boolean): SideState {
+    const self = this as unknown as { _readableState: SideState, _writableState: SideState }
+    return readable ? self._readableState : self._writableState
+  }
+
+  /**
+   * As simple-peer's teardown: the readable side ends, and the writable side
+   * ends too, with `prefinish` and `finish` unless a write is still pending
+   * (later writes fail with `ERR_STREAM_WRITE_AFTER_END`). A reader then gets
+   * `end` after `close`: at once if it is flowing with nothing left to read,
+   * otherwise once it has read what remains.
+   */
+  private endSides (): void {
+    const writable = this.state(false)
+    const finish = !writable.finished && this.writableLength === 0
+    writable.ending = true
+    writable.ended = true
+    if (finish) {
+      if (!writable.prefinished) {
+        writable.prefinished = true
+        this.emit('prefinish')
+      }
+      writable.finished = true
+      this.emit('finish')
+    }
+    // Ended without a push(null), which would emit `end` before `close`.
+    this.state(true).ended = true
+    this.once('close', () => queueMicrotask(() => {
+      if (this.state(true).flowing === true) this.endAfterClose()
+    }))
+  }
+
+  /** After `close`: emits `end` once nothing is left to read (see {@link endSides}). */
+  private endAfterClose (): void {
+    const readable = this.state(true)
+    if (readable.endEmitted || !readable.ended || readable.length > 0) return
+    readable.endEmitted = true
+    queueMicrotask(() => this.emit('end'))
   }
 
   /** Releases the connection, the channel and every timer; the peer is closed from here on. */
@@ -714,19 +824,17 @@ class Peer extends Duplex {
     this.closeTimer = null
     this.phase = 'closing'
     this.deliverEarly()
-    this.push(null)
-    // Let a consumer read what arrived before the close; it gets `end`.
-    const unread = this.readableFlowing !== null && !this.readableEnded
-    if (!this.allowHalfOpen && !this.writableEnded) {
-      // Not half-open (the default): the writable half finishes too, as with
-      // simple-peer. After `end`, readable-stream ends it; with no reader,
-      // end it here. `finish` then destroys the peer (closeGracefully).
-      if (!unread) this.end()
-    } else if (unread) {
+    if (this.readableLength > 0 && (this.readableFlowing !== null || this.listenerCount('readable') > 0)) {
+      // readable-stream emits no `data` or `readable` after `close`: a reader
+      // still busy with what arrived (a slow pipe, a pause) reads it all and
+      // gets `end` first; the peer is destroyed then.
       this.once('end', () => this.destroy())
-    } else {
-      this.destroy()
+      this.push(null)
+      return
     }
+    // As with simple-peer, whatever `allowHalfOpen` says: destroyed, and the
+    // teardown ends both sides (endSides). Unread data stays readable.
+    this.destroy()
   }
 
   /** After `end()`: close the channel; destroy when it has closed, or after a timeout. */
@@ -867,7 +975,7 @@ class Peer extends Duplex {
     return {
       get pc () { return peer._pc },
       get wrtc () { return peer.wrtc as WebRTCImplementation },
-      trickle: this.trickle,
+      trickle: !!this.trickle,
       iceCompleteTimeout: this.iceCompleteTimeout,
       debug: (...args: unknown[]) => this._debug(String(args[0]), ...args.slice(1)),
       signal: data => this.emitSignal(data),
@@ -887,8 +995,8 @@ class Peer extends Duplex {
       get wrtc () { return peer.wrtc as WebRTCImplementation },
       get gatheringComplete () { return peer.ice.gatheringComplete },
       initiator: this.initiator,
-      trickle: this.trickle,
-      allowHalfTrickle: this.allowHalfTrickle,
+      trickle: !!this.trickle,
+      allowHalfTrickle: !!this.allowHalfTrickle,
       offerOptions: this.offerOptions,
       answerOptions: this.answerOptions,
       sdpTransform: sdp => this.sdpTransform(sdp),
