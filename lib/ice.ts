@@ -6,6 +6,7 @@
 import { makeError, ErrorCode, type PeerError } from './errors'
 import type { WebRTCImplementation } from './webrtc'
 import type { CandidateSignal } from './signal'
+import { call } from './util'
 
 /** What the candidate handler needs from its peer. */
 export interface IceHost {
@@ -88,13 +89,7 @@ export class IceCandidates {
       this.host.fail(makeError(err, ErrorCode.ADD_ICE_CANDIDATE))
       return
     }
-    let result: Promise<void>
-    try {
-      result = Promise.resolve(pc.addIceCandidate(candidate))
-    } catch (err) {
-      result = Promise.reject(err)
-    }
-    result.catch(err => {
+    call(() => pc.addIceCandidate(candidate)).catch(err => {
       if (!this.host.pc) return
       if (isUnresolvableCandidate(candidate)) {
         this.host.debug('ignoring unsupported ICE candidate', init.candidate)

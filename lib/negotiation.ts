@@ -8,6 +8,7 @@ import { makeError, ErrorCode, type ErrorCodeValue, type PeerError } from './err
 import { removeTrickleOption, type SdpSignal, type RenegotiateSignal } from './signal'
 import type { WebRTCImplementation } from './webrtc'
 import { checkRemoteSdp, repairConnectionLines } from './validation'
+import { call } from './util'
 
 /** What negotiation needs from its peer. */
 export interface NegotiationHost {
@@ -205,15 +206,6 @@ export class Negotiation {
   private failWith (err: unknown, code: ErrorCodeValue): void {
     if (this.stopped) return
     this.host.fail(makeError(err, code))
-  }
-}
-
-/** Calls into the WebRTC implementation, turning a synchronous throw into a rejection. */
-export function call<T> (fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return Promise.resolve(fn())
-  } catch (err) {
-    return Promise.reject(err)
   }
 }
 

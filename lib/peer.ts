@@ -8,20 +8,23 @@ import { Buffer } from 'buffer'
 import createDebug = require('debug')
 import {
   DEFAULT_CONFIG, ICE_COMPLETE_TIMEOUT, CHANNEL_HIGH_WATER_MARK, CHANNEL_LOW_WATER_MARK,
-  DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, CHANNEL_CLOSE_TIMEOUT,
-  ADDRESS_RETRY_INTERVAL, ADDRESS_RETRIES, DEBUG_NAMESPACE, SETTLE_INTERVAL, SETTLE_FRAMING, SETTLE_QUIET, SETTLE_TIMEOUT, DISCONNECT_TIMEOUT,
-  CHANNEL_OPEN_FALLBACK
+  DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEBUG_NAMESPACE, DISCONNECT_TIMEOUT
 } from './constants'
 import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
 import { resolveWebRTC, isWebRTCImplementation, type WebRTCImplementation } from './webrtc'
 import { parseSignal, type SignalData } from './signal'
 import { ChannelSender, sizeOf, type Message } from './sender'
 import { IceCandidates } from './ice'
-import { Negotiation, call } from './negotiation'
+import { Negotiation } from './negotiation'
 import { MediaSenders, RemoteMedia, checkOwnMedia } from './media'
 import { checkConfiguration } from './validation'
 import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
-import { collectStats, selectedAddresses, transportProgress, type StatsReport } from './stats'
+import { collectStats, type StatsReport } from './stats'
+import { DataChannelLink, readLabel, readProtocol } from './channel'
+import { settleTransport, type SettleHost } from './settle'
+import { lookupAddresses } from './addresses'
+import { Timers } from './timers'
+import { randomHex, call, rethrow } from './util'
 import type { PeerOptions, SendData, AddressInfo } from './options'
 import { trackConnection, connectionClosed } from './exit'
 
@@ -41,9 +44,6 @@ type Phase =
   | 'closed'
 
 const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
-
-/** The callback of `write()`. */
-type WriteCallback = (error: Error | null | undefined) => void
 
 /** The flags of readable-stream's internal state that the teardown sets, as simple-peer's does. */
 interface SideState {
@@ -156,27 +156,20 @@ class Peer extends Duplex {
   localPort: number | undefined = undefined
   /** The underlying connection (`null` once destroyed). */
   _pc: RTCPeerConnection | null = null
-  /** The data channel (`null` until it exists, and once destroyed). */
-  _channel: RTCDataChannel | null = null
 
   private readonly wrtc: WebRTCImplementation | null
   private readonly log: createDebug.Debugger
   private phase: Phase = 'connecting'
   private iceReady = false
-  private channelReady = false
   private readonly sender: ChannelSender
   private readonly ice: IceCandidates
   private readonly negotiation: Negotiation
   private readonly flow: FlowControl
   private readonly media = new MediaSenders()
   private readonly remoteMedia = new RemoteMedia()
-  private addressTimer: ReturnType<typeof setTimeout> | null = null
-  private closeTimer: ReturnType<typeof setTimeout> | null = null
-  private settleTimer: ReturnType<typeof setTimeout> | null = null
-  private disconnectTimer: ReturnType<typeof setTimeout> | null = null
-  private channelOpenTimer: ReturnType<typeof setTimeout> | null = null
-  /** Messages that arrived before `connect`, delivered right after it. */
-  private early: Array<Buffer | string> = []
+  private readonly link: DataChannelLink
+  /** Every timer of the peer's own; the teardown clears them all. */
+  private readonly timers = new Timers<'address' | 'settle' | 'disconnect'>()
   /** This initiator offered flow control to the other end (see flow.ts). */
   private announced = false
   /** `destroy()` was called; the teardown (a microtask later) has not run yet. */
@@ -241,6 +234,7 @@ class Peer extends Duplex {
         return this.readableLength === 0 ? received : null
       }
     })
+    this.link = new DataChannelLink(this.channelHost())
     this.once('finish', () => this.closeGracefully())
 
     if (!this.wrtc) {
@@ -292,6 +286,11 @@ class Peer extends Duplex {
     this.negotiation.needed()
   }
 
+  /** The data channel (`null` until it exists, and once destroyed). */
+  get _channel (): RTCDataChannel | null {
+    return this.link.channel
+  }
+
   /**
    * Whether `destroy()` has been called and the teardown, one microtask later,
    * has not run yet (as simple-peer's flag of the same name). Meanwhile
@@ -308,7 +307,7 @@ class Peer extends Duplex {
 
   /** Whether the peer is connected and its data channel open. */
   get connected (): boolean {
-    return this.phase === 'connected' && !!this._channel && readyState(this._channel) === 'open'
+    return this.phase === 'connected' && this.link.isOpen
   }
 
   /** The local address of the connection, like `net.Socket#address()`. */
@@ -531,7 +530,7 @@ class Peer extends Duplex {
    * callback, as with simple-peer; the peer stays up, so everything written
    * before `end()` is still delivered.
    */
-  override write (chunk: unknown, encoding?: string | WriteCallback, cb?: WriteCallback): boolean {
+  override write (chunk: unknown, encoding?: string | ((error: Error | null | undefined) => void), cb?: (error: Error | null | undefined) => void): boolean {
     if (!this.writableEnded || this.destroyed) return super.write(chunk, encoding as string, cb)
     // readable-stream would destroy the peer with this error, dropping what is
     // still queued from before `end()`.
@@ -572,7 +571,7 @@ class Peer extends Duplex {
       // A duplex-peer confirms it has everything; with anyone else, wait for the transport to go quiet.
       this.flow.finish(acknowledged => {
         if (acknowledged || this.destroyed) cb()
-        else this.settle(() => cb())
+        else settleTransport(this.settleHost(), () => cb())
       })
     })
     if (this.phase === 'connected') flush()
@@ -641,34 +640,14 @@ class Peer extends Duplex {
     this._debug('destroy')
     this.phase = 'closed'
     this.iceReady = false
-    this.channelReady = false
-    if (this.addressTimer) clearTimeout(this.addressTimer)
-    if (this.closeTimer) clearTimeout(this.closeTimer)
-    if (this.settleTimer) clearTimeout(this.settleTimer)
-    if (this.channelOpenTimer) clearTimeout(this.channelOpenTimer)
-    this.channelOpenTimer = null
-    this.clearDisconnectTimer()
-    this.addressTimer = null
-    this.closeTimer = null
-    this.settleTimer = null
+    this.timers.clearAll()
     this.negotiation?.stop()
     this.ice?.stop()
     this.sender?.close(makeError('peer was destroyed before this write was sent', ErrorCode.DESTROYED))
     this.flow?.stop()
     this.media.clear()
     this.remoteMedia.clear()
-    this.early = []
-
-    const channel = this._channel
-    this._channel = null
-    if (channel) {
-      channel.onmessage = null
-      channel.onopen = null
-      channel.onclose = null
-      channel.onerror = null
-      channel.onbufferedamountlow = null
-      try { channel.close() } catch { /* already closed */ }
-    }
+    this.link?.detach()
     const pc = this._pc
     this._pc = null
     if (pc) {
@@ -682,35 +661,6 @@ class Peer extends Duplex {
       try { pc.close() } catch { /* already closed */ }
       connectionClosed(pc) // exit safety (exit.ts): from now on only held weakly, collected before exit
     }
-  }
-
-  /**
-   * Waits until the transport has sent everything the channel was given (see
-   * {@link SETTLE_INTERVAL}), then calls `done`. Media (or its RTCP) on the
-   * same transport keeps the byte counter moving: with media it waits at most
-   * `SETTLE_TIMEOUT` ms once the payload is out.
-   */
-  private settle (done: () => void, seen = { bytes: -1, movedAt: Date.now(), outAt: 0 }): void {
-    const pc = this._pc
-    if (!pc || this.destroyed) return done()
-    call(() => collectStats(pc)).then(transportProgress, () => null).then(progress => {
-      if (this.destroyed || !progress) return done()
-      const now = Date.now()
-      if (progress.bytesSent !== seen.bytes) seen.movedAt = now
-      seen.bytes = progress.bytesSent
-      if (!seen.outAt && progress.bytesSent >= this.sender.totalSent * SETTLE_FRAMING) seen.outAt = now
-      const settled = seen.outAt
-        ? now - seen.movedAt >= Math.max(SETTLE_QUIET, progress.rtt * 4000) || (hasMedia(pc) && now - seen.outAt >= SETTLE_TIMEOUT)
-        : now - seen.movedAt >= SETTLE_TIMEOUT
-      if (settled) {
-        this._debug('transport settled: %d bytes sent for %d of payload', progress.bytesSent, this.sender.totalSent)
-        return done()
-      }
-      this.settleTimer = setTimeout(() => {
-        this.settleTimer = null
-        this.settle(done, seen)
-      }, Math.max(SETTLE_INTERVAL, Math.ceil(progress.rtt * 2000)))
-    }).catch(rethrow)
   }
 
   private enqueue (chunks: unknown[], cb: (err?: Error | null) => void): void {
@@ -743,33 +693,9 @@ class Peer extends Duplex {
       this.destroy(makeError('Data channel event is missing `channel` property', ErrorCode.DATA_CHANNEL))
       return
     }
-    if (this._channel) {
-      this._debug('ignoring extra data channel %s', channel.label)
-      return
-    }
-    this._channel = channel
-    channel.binaryType = 'arraybuffer'
+    if (!this.link.attach(channel)) return
     this.channelName = channel.label
     this.sender.attach(channel)
-    channel.onmessage = event => this.onChannelMessage(event)
-    channel.onbufferedamountlow = () => this.sender.onBufferedAmountLow()
-    channel.onopen = () => this.onChannelOpen()
-    channel.onclose = () => this.onChannelClose()
-    channel.onerror = event => {
-      const detail = (event as unknown as { error?: unknown, message?: string })
-      const err = detail.error instanceof Error ? detail.error : new Error(`Datachannel error: ${detail.message ?? 'unknown'}`)
-      this.destroy(makeError(err, ErrorCode.DATA_CHANNEL))
-    }
-    // A channel from `datachannel` arrives already open, and its `open` event
-    // follows: wait for it, as simple-peer does. Connecting on the state seen
-    // here made the non-initiator emit `connect` before the initiator, and code
-    // that listens for the second `connect` inside the first one waited forever.
-    if (readyState(channel) === 'open') {
-      this.channelOpenTimer = setTimeout(() => {
-        this.channelOpenTimer = null
-        this.onChannelOpen()
-      }, CHANNEL_OPEN_FALLBACK)
-    }
     if (!this.initiator && !this.channelNegotiated && readProtocol(channel) === CHANNEL_PROTOCOL) {
       // The initiator is a duplex-peer: open the control channel now. (Opened
       // later, after `connect`, @roamhq/wrtc was seen to crash at process
@@ -785,45 +711,18 @@ class Peer extends Duplex {
     }
   }
 
-  private onChannelMessage (event: MessageEvent): void {
-    if (this.destroyed) return
-    const data: unknown = event.data
-    let chunk: Buffer | string
-    if (data instanceof ArrayBuffer) chunk = Buffer.from(data)
-    else if (typeof data === 'string') chunk = data
-    else if (ArrayBuffer.isView(data)) chunk = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    else return this._debug('ignoring message of unknown type')
-    // The channel can deliver before this side's `connect` (the other side
-    // connected first and wrote): hold it, so `data` never precedes `connect`.
-    if (this.phase === 'connecting' || this.phase === 'resolving') {
-      this.early.push(chunk)
-      return
-    }
-    this.deliver(chunk)
-  }
-
+  /** A message from the channel, released by the link once this side has connected. */
   private deliver (chunk: Buffer | string): void {
+    if (this.destroyed) return
     this.flow.onReceived(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length)
     this.push(chunk)
     this.flow.reportConsumed()
   }
 
-  private onChannelOpen (): void {
-    if (this.destroyed || this.channelReady) return
-    this._debug('on channel open')
-    if (this.channelOpenTimer) clearTimeout(this.channelOpenTimer)
-    this.channelOpenTimer = null
-    this.channelReady = true
-    this.maybeConnect()
-  }
-
   private onChannelClose (): void {
     if (this.destroyed) return
-    this._debug('on channel close')
-    if (this.closeTimer) clearTimeout(this.closeTimer)
-    this.closeTimer = null
     this.phase = 'closing'
-    this.deliverEarly()
+    this.link.release()
     if (this.readableLength > 0 && (this.readableFlowing !== null || this.listenerCount('readable') > 0)) {
       // readable-stream emits no `data` or `readable` after `close`: a reader
       // still busy with what arrived (a slow pipe, a pause) reads it all and
@@ -841,21 +740,7 @@ class Peer extends Duplex {
   private closeGracefully (): void {
     if (this.destroyed) return
     this.phase = 'closing'
-    const channel = this._channel
-    if (!channel || readyState(channel) === 'closed') {
-      this.destroy()
-      return
-    }
-    try {
-      channel.close()
-    } catch {
-      this.destroy()
-      return
-    }
-    this.closeTimer = setTimeout(() => {
-      this.closeTimer = null
-      this.destroy()
-    }, CHANNEL_CLOSE_TIMEOUT)
+    if (!this.link.close(() => this.destroy())) this.destroy()
   }
 
   private onIceStateChange (): void {
@@ -868,7 +753,7 @@ class Peer extends Duplex {
     this.emit('iceStateChange', iceState, gatheringState)
     if (this.destroyed) return
     if (iceState === 'disconnected') this.startDisconnectTimer()
-    else this.clearDisconnectTimer()
+    else this.timers.clear('disconnect')
     if (iceState === 'connected' || iceState === 'completed') {
       this.iceReady = true
       this.maybeConnect()
@@ -880,16 +765,10 @@ class Peer extends Duplex {
   }
 
   private startDisconnectTimer (): void {
-    if (this.disconnectTimer || this.disconnectTimeout === 0) return
-    this.disconnectTimer = setTimeout(() => {
-      this.disconnectTimer = null
+    if (this.timers.has('disconnect') || this.disconnectTimeout === 0) return
+    this.timers.set('disconnect', this.disconnectTimeout, () => {
       this.destroy(makeError(`Ice connection stayed disconnected for ${this.disconnectTimeout} ms.`, ErrorCode.ICE_CONNECTION_FAILURE))
-    }, this.disconnectTimeout)
-  }
-
-  private clearDisconnectTimer (): void {
-    if (this.disconnectTimer) clearTimeout(this.disconnectTimer)
-    this.disconnectTimer = null
+    })
   }
 
   private onConnectionStateChange (): void {
@@ -922,27 +801,17 @@ class Peer extends Duplex {
 
   /** Both ICE and the channel are up: read the addresses, then emit `connect`. */
   private maybeConnect (): void {
-    if (this.phase !== 'connecting' || !this.iceReady || !this.channelReady) return
+    if (this.phase !== 'connecting' || !this.iceReady || this.link.current !== 'open') return
     this.phase = 'resolving'
-    this.lookupAddresses(ADDRESS_RETRIES)
-  }
-
-  private lookupAddresses (triesLeft: number): void {
-    const pc = this._pc
-    if (!pc || this.destroyed) return
-    call(() => collectStats(pc)).then(reports => selectedAddresses(reports), () => null).then(found => {
-      if (this.destroyed) return
-      if (found) {
-        Object.assign(this, found)
-      } else if (triesLeft > 0) {
-        this.addressTimer = setTimeout(() => {
-          this.addressTimer = null
-          this.lookupAddresses(triesLeft - 1)
-        }, ADDRESS_RETRY_INTERVAL)
-        return
-      }
+    const peer = this
+    lookupAddresses({
+      get pc () { return peer._pc },
+      get stopped () { return peer.destroyed },
+      later: (ms, fn) => this.timers.set('address', ms, fn)
+    }, found => {
+      if (found) Object.assign(this, found)
       this.becomeConnected()
-    }).catch(rethrow)
+    })
   }
 
   private becomeConnected (): void {
@@ -953,21 +822,33 @@ class Peer extends Duplex {
     if (this.announced) this.flow.expect(Date.now() + CONTROL_GRACE)
     this._debug('connect')
     this.emit('connect')
-    this.deliverEarly()
-  }
-
-  /** Pushes the messages that arrived before `connect`. */
-  private deliverEarly (): void {
-    const early = this.early
-    this.early = []
-    for (const chunk of early) {
-      if (this.destroyed) return
-      this.deliver(chunk)
-    }
+    this.link.release()
   }
 
   private fail (err: PeerError): void {
     if (!this.destroyed) this.destroy(err)
+  }
+
+  private channelHost (): ConstructorParameters<typeof DataChannelLink>[0] {
+    return {
+      debug: (format, ...args) => this._debug(format, ...args),
+      opened: () => { if (!this.destroyed) this.maybeConnect() },
+      message: chunk => this.deliver(chunk),
+      closed: () => this.onChannelClose(),
+      failed: err => this.destroy(err),
+      drained: () => this.sender.onBufferedAmountLow()
+    }
+  }
+
+  private settleHost (): SettleHost {
+    const peer = this
+    return {
+      get pc () { return peer._pc },
+      get stopped () { return peer.destroyed },
+      get payloadBytes () { return peer.sender.totalSent },
+      debug: (format, ...args) => this._debug(format, ...args),
+      later: (ms, fn) => this.timers.set('settle', ms, fn)
+    }
   }
 
   private iceHost (): ConstructorParameters<typeof IceCandidates>[0] {
@@ -1141,48 +1022,6 @@ function toMessage (chunk: SendData): Message {
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk)
   if (typeof Blob !== 'undefined' && chunk instanceof Blob) return chunk
   throw makeError('send() takes a string, Buffer, ArrayBuffer, ArrayBufferView or Blob', ErrorCode.INVALID_DATA)
-}
-
-/**
- * Rethrows, outside any promise chain, an exception thrown by an application
- * listener called from a promise callback: it surfaces as it would from any
- * event listener instead of becoming an unhandled rejection.
- */
-/** Whether the connection carries media (any transceiver), whose packets move the transport's byte counter. */
-function hasMedia (pc: RTCPeerConnection): boolean {
-  try {
-    return pc.getTransceivers().length > 0
-  } catch {
-    return true
-  }
-}
-
-function rethrow (err: unknown): void {
-  queueMicrotask(() => { throw err })
-}
-
-function readLabel (channel: RTCDataChannel): string | undefined {
-  try { return channel.label } catch { return undefined }
-}
-
-function readProtocol (channel: RTCDataChannel): string | undefined {
-  try { return channel.protocol } catch { return undefined }
-}
-
-function readyState (channel: RTCDataChannel): RTCDataChannelState | undefined {
-  try {
-    return channel.readyState
-  } catch {
-    return undefined
-  }
-}
-
-function randomHex (bytes: number): string {
-  const array = new Uint8Array(bytes)
-  globalThis.crypto.getRandomValues(array)
-  let out = ''
-  for (const byte of array) out += byte.toString(16).padStart(2, '0')
-  return out
 }
 
 // A class that extends Duplex inherits readable-stream's statics, among them

@@ -12,3 +12,26 @@ export function randomDigits (count: number, radix: number): string {
   for (const byte of bytes) out += (byte % radix).toString(radix)
   return out
 }
+
+/** `bytes` random bytes, in hex. */
+export function randomHex (bytes: number): string {
+  return randomDigits(2 * bytes, 16)
+}
+
+/** Calls into the WebRTC implementation, turning a synchronous throw into a rejection. */
+export function call<T> (fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/**
+ * Rethrows, outside any promise chain, an exception thrown by an application
+ * listener called from a promise callback: it surfaces as it would from any
+ * event listener instead of becoming an unhandled rejection.
+ */
+export function rethrow (err: unknown): void {
+  queueMicrotask(() => { throw err })
+}

@@ -1,0 +1,35 @@
+/**
+ * The timers of one object, by name: one place to start, restart and cancel
+ * them, so that {@link Timers.clearAll} at teardown leaves none running.
+ */
+export class Timers<Name extends string> {
+  private readonly handles = new Map<Name, ReturnType<typeof setTimeout>>()
+
+  /** Starts timer `name` (cancelling a running one of that name): `fn` runs after `ms` ms. */
+  set (name: Name, ms: number, fn: () => void): void {
+    this.clear(name)
+    this.handles.set(name, setTimeout(() => {
+      this.handles.delete(name)
+      fn()
+    }, ms))
+  }
+
+  /** Whether timer `name` is running. */
+  has (name: Name): boolean {
+    return this.handles.has(name)
+  }
+
+  /** Cancels timer `name`, if it runs. */
+  clear (name: Name): void {
+    const handle = this.handles.get(name)
+    if (handle === undefined) return
+    clearTimeout(handle)
+    this.handles.delete(name)
+  }
+
+  /** Cancels every timer. */
+  clearAll (): void {
+    for (const handle of this.handles.values()) clearTimeout(handle)
+    this.handles.clear()
+  }
+}
