@@ -25,6 +25,7 @@ import { settleTransport, type SettleHost } from './settle'
 import { lookupAddresses } from './addresses'
 import { Timers } from './timers'
 import { randomHex, call, rethrow } from './util'
+import { endSides, endAfterClose } from './stream-end'
 import type { PeerOptions, SendData, AddressInfo } from './options'
 import { trackConnection, connectionClosed } from './exit'
 
@@ -44,18 +45,6 @@ type Phase =
   | 'closed'
 
 const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
-
-/** The flags of readable-stream's internal state that the teardown sets, as simple-peer's does. */
-interface SideState {
-  length: number
-  ended: boolean
-  ending?: boolean
-  prefinished?: boolean
-  finished?: boolean
-  endEmitted?: boolean
-  closeEmitted?: boolean
-  flowing?: boolean | null
-}
 
 /**
  * A WebRTC peer connection with a data channel, exposed as a Duplex stream.
@@ -520,7 +509,7 @@ class Peer extends Duplex {
   override read (size?: number): Buffer | string | null {
     const chunk = super.read(size)
     this.flow?.reportConsumed()
-    if (this.phase === 'closed' && this.state(true).closeEmitted) this.endAfterClose()
+    if (this.phase === 'closed') endAfterClose(this)
     return chunk
   }
 
@@ -587,52 +576,10 @@ class Peer extends Duplex {
     this.tearDownPending = true
     queueMicrotask(() => {
       this.tearDownPending = false
-      this.endSides()
+      endSides(this)
       this.tearDown()
       cb(err)
     })
-  }
-
-  private state (readable: true): SideState
-  private state (readable: false): SideState
-  private state (readable: boolean): SideState {
-    const self = this as unknown as { _readableState: SideState, _writableState: SideState }
-    return readable ? self._readableState : self._writableState
-  }
-
-  /**
-   * As simple-peer's teardown: the readable side ends, and the writable side
-   * ends too, with `prefinish` and `finish` unless a write is still pending
-   * (later writes fail with `ERR_STREAM_WRITE_AFTER_END`). A reader then gets
-   * `end` after `close`: at once if it is flowing with nothing left to read,
-   * otherwise once it has read what remains.
-   */
-  private endSides (): void {
-    const writable = this.state(false)
-    const finish = !writable.finished && this.writableLength === 0
-    writable.ending = true
-    writable.ended = true
-    if (finish) {
-      if (!writable.prefinished) {
-        writable.prefinished = true
-        this.emit('prefinish')
-      }
-      writable.finished = true
-      this.emit('finish')
-    }
-    // Ended without a push(null), which would emit `end` before `close`.
-    this.state(true).ended = true
-    this.once('close', () => queueMicrotask(() => {
-      if (this.state(true).flowing === true) this.endAfterClose()
-    }))
-  }
-
-  /** After `close`: emits `end` once nothing is left to read (see {@link endSides}). */
-  private endAfterClose (): void {
-    const readable = this.state(true)
-    if (readable.endEmitted || !readable.ended || readable.length > 0) return
-    readable.endEmitted = true
-    queueMicrotask(() => this.emit('end'))
   }
 
   /** Releases the connection, the channel and every timer; the peer is closed from here on. */
