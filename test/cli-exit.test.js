@@ -9,10 +9,10 @@ const os = require('os')
 const path = require('path')
 const crypto = require('crypto')
 const { spawn } = require('child_process')
+const { runMany, tally } = require('./exit/runs')
 
 const BIN = path.join(__dirname, '..', 'bin', 'duplex-peer.js')
 const RUNS = Number(process.env.EXIT_RUNS) || 50
-const PARALLEL = 2
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duplex-peer-cli-exit-'))
 test.onFinish(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -45,27 +45,6 @@ function serve () {
     })
     closed.then(r => reject(new Error(`server exited (${r.code}, ${r.signal}) before listening`)))
   })
-}
-
-/** Runs `job(i)` for i < runs, `PARALLEL` at a time; resolves with the results. */
-async function runMany (runs, job) {
-  const results = []
-  let next = 0
-  const worker = async () => {
-    while (next < runs) results.push(await job(next++))
-  }
-  await Promise.all(Array.from({ length: PARALLEL }, worker))
-  return results
-}
-
-/** Counts process outcomes: `{ 'status 0': 100 }`. */
-function tally (outcomes) {
-  const counts = {}
-  for (const r of outcomes) {
-    const key = r.signal || `status ${r.code}`
-    counts[key] = (counts[key] || 0) + 1
-  }
-  return counts
 }
 
 test(`${RUNS} transfers with send and receive: both processes exit by themselves with status 0, every time`, async t => {

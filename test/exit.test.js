@@ -5,10 +5,10 @@
 const test = require('tape')
 const path = require('path')
 const { execFile } = require('child_process')
+const { runMany: runJobs, tally } = require('./exit/runs')
 
 const FIXTURE = path.join(__dirname, 'exit', 'pairs.js')
 const RUNS = Number(process.env.EXIT_RUNS) || 50
-const PARALLEL = 2
 const COLLECTED = /duplex-peer:exit exit: collected (\d+) of (\d+) closed connections/
 const ENDED_EARLY = /duplex-peer:exit exit: \d+ closed connections still referenced: ending the process now/
 
@@ -25,28 +25,9 @@ function runOnce (args, env = {}) {
   })
 }
 
-/** Runs the fixture `runs` times, `PARALLEL` at a time; resolves with every result. */
-async function runMany (runs, args, env) {
-  const results = []
-  let next = 0
-  const worker = async () => {
-    while (next < runs) {
-      next++
-      results.push(await runOnce(args, env))
-    }
-  }
-  await Promise.all(Array.from({ length: PARALLEL }, worker))
-  return results
-}
-
-/** Counts results by how they ended: `{ 'status 0': 48, SIGSEGV: 2 }`. */
-function tally (results) {
-  const counts = {}
-  for (const r of results) {
-    const key = r.signal || `status ${r.code}`
-    counts[key] = (counts[key] || 0) + 1
-  }
-  return counts
+/** Runs the fixture `runs` times, two at a time; resolves with every result. */
+function runMany (runs, args, env) {
+  return runJobs(runs, () => runOnce(args, env))
 }
 
 for (const pairs of [1, 2, 10]) {
