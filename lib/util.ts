@@ -12,3 +12,13 @@ export function randomDigits (count: number, radix: number): string {
   for (const byte of bytes) out += (byte % radix).toString(radix)
   return out
 }
+
+/**
+ * Rethrows, outside any promise chain, an exception thrown by application
+ * code (a listener, a write callback) called from a promise callback: it
+ * surfaces as it would from a synchronous call instead of becoming an
+ * unhandled rejection or being taken for a failure of the operation.
+ */
+export function rethrow (err: unknown): void {
+  queueMicrotask(() => { throw err })
+}
