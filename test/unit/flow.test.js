@@ -189,3 +189,18 @@ test('flow: a control channel whose send throws does not throw out of flow contr
   t.deepEqual(messages, [false], 'the channel failing ends it')
   t.end()
 })
+
+test('flow: a channel whose readyState or close() throws', t => {
+  const { flow, channel, messages } = setup()
+  Object.defineProperty(channel, 'readyState', { get () { throw new Error('gone') }, configurable: true })
+  channel.close = () => { throw new Error('already closed') }
+  flow.attach(channel)
+  t.deepEqual(messages(), [], 'an unreadable readyState: wait for onopen')
+  channel.onopen()
+  t.deepEqual(messages(), [{ t: 'credit', n: 0 }], 'which starts it')
+  const results = []
+  flow.finish(ok => results.push(ok))
+  t.doesNotThrow(() => flow.stop(), 'stop survives close() throwing')
+  t.deepEqual(results, [false], 'and ends the finish')
+  t.end()
+})

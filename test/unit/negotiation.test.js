@@ -166,6 +166,15 @@ test('negotiation: without trickle the description waits for gathering and is re
   t.ok(half.pc.calls.find(c => c[0] === 'setLocalDescription')[1].sdp.includes('a=ice-options:trickle'), 'allowHalfTrickle keeps the option')
 }))
 
+test('negotiation: without trickle, a localDescription that cannot be read falls back to the description as set', t => withClock(async clock => {
+  const { negotiation, host, pc } = setup({ trickle: false, allowHalfTrickle: true })
+  negotiation.needed()
+  await run(clock)
+  Object.defineProperty(pc, 'localDescription', { get () { throw new Error('torn') } })
+  negotiation.onGatheringDone()
+  t.deepEqual(host.called('signal'), [[{ type: 'offer', sdp: OFFER_SDP }]], 'the description as set')
+}))
+
 test('negotiation: nothing happens after stop', t => withClock(async clock => {
   const stopped = setup()
   stopped.negotiation.needed()

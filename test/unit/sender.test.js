@@ -273,3 +273,13 @@ test('sender: what a callback run after a Blob read throws is rethrown, not a re
   t.deepEqual(failed.thrown, [listenerError], 'onError: rethrown as an exception')
   t.deepEqual(failed.rejected, [], 'onError: no unhandled rejection')
 })
+
+test('sender: a bufferedAmount that cannot be read counts as empty', t => withClock(clock => {
+  const { sender, channel } = setup()
+  Object.defineProperty(channel, 'bufferedAmount', { get () { throw new Error('native channel gone') }, configurable: true })
+  t.equal(sender.bufferedAmount, 0, 'a throwing getter: 0')
+  Object.defineProperty(channel, 'bufferedAmount', { get () { return -5 }, configurable: true })
+  t.equal(sender.bufferedAmount, 0, 'a negative value: 0')
+  Object.defineProperty(channel, 'bufferedAmount', { get () { return 42 }, configurable: true })
+  t.equal(sender.bufferedAmount, 42, 'a real value as it is')
+}))
