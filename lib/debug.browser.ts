@@ -15,6 +15,8 @@
  * time, `extend()`, custom formatters and `log` overrides.
  */
 
+// Declared as debug's own types declare it, so code typed against debug's fits.
+// eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace createDebug {
   /** A logger for one namespace, called like `console.log`. */
   interface Debugger {
@@ -43,7 +45,7 @@ function load (): string {
   let value: string | null | undefined
   try {
     value = localStorage.getItem('debug') || localStorage.getItem('DEBUG')
-  } catch {}
+  } catch { /* no localStorage, or no access to it: DEBUG below */ }
   if (!value && typeof process !== 'undefined' && process.env) value = process.env.DEBUG
   return typeof value === 'string' ? value : ''
 }

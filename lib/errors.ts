@@ -90,7 +90,7 @@ export function makeError (cause: unknown, code: ErrorCodeValue): PeerError {
 
 function describe (value: unknown): string {
   if (value && typeof value === 'object' && 'message' in value) {
-    return String((value as { message: unknown }).message)
+    return String(value.message)
   }
   return String(value)
 }

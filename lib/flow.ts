@@ -165,12 +165,14 @@ export class FlowControl {
 
   private onMessage (data: unknown): void {
     if (typeof data !== 'string') return
-    let message: ControlMessage
+    let message: ControlMessage | null
     try {
-      message = JSON.parse(data) as ControlMessage
+      message = JSON.parse(data) as ControlMessage | null
     } catch {
       return
     }
+    // The remote's input: `null` (or any non-object) would throw below, in a channel event handler.
+    if (message === null || typeof message !== 'object') return
     if (message.t === 'credit' && typeof message.n === 'number') {
       this.host.sender.setWindowEnd(message.n + RECEIVE_WINDOW)
     } else if (message.t === 'fin' && typeof message.n === 'number') {

@@ -43,7 +43,7 @@ export class IceCandidates {
         this.host.signal({
           type: 'candidate',
           candidate: { candidate: candidate.candidate, sdpMLineIndex: candidate.sdpMLineIndex ?? undefined, sdpMid: candidate.sdpMid ?? undefined }
-        } as CandidateSignal)
+        })
       }
       this.startTimer()
     } else if (!this.complete) {

@@ -195,7 +195,7 @@ export class Negotiation {
         // gathering is complete, when nothing changes it any more.
         const current = this.host.trickle ? local : safeDescription(pc) ?? local
         this.host.debug('signal', kind)
-        this.host.signal({ type: current.type as SdpSignal['type'], sdp: repairConnectionLines(current.sdp ?? '') })
+        this.host.signal({ type: current.type, sdp: repairConnectionLines(current.sdp ?? '') })
         if (kind === 'answer') this.host.answered()
       }
       if (this.host.trickle || this.host.gatheringComplete) send()

@@ -12,6 +12,7 @@
  */
 import { Buffer } from 'buffer'
 import { makeError, ErrorCode, type PeerError } from './errors'
+import { rethrow } from './util'
 
 /** What can be handed to `RTCDataChannel.send()`. */
 export type Message = string | Uint8Array | Blob
@@ -320,7 +321,9 @@ export class ChannelSender {
 
   /**
    * Blobs are sent as their bytes (not every implementation sends a Blob):
-   * the queue stops at one until it is read, so order is kept.
+   * the queue stops at one until it is read, so order is kept. What runs
+   * after the read (write callbacks, `onError`) is application code: what it
+   * throws is rethrown, not left as an unhandled rejection.
    */
   private readBlob (item: Item): void {
     if (item.reading) return
@@ -333,7 +336,7 @@ export class ChannelSender {
       this.pump()
     }, err => {
       if (this.state !== 'closed') this.fail(err)
-    })
+    }).catch(rethrow)
   }
 
   /** Marks `n` bytes of the head stream item as sent. */

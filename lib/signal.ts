@@ -82,12 +82,12 @@ export function parseSignal (input: unknown): ParsedSignal | null {
   const request = obj.transceiverRequest
   if (request && typeof request === 'object' && typeof (request as { kind?: unknown }).kind === 'string') {
     const { kind, init } = request as { kind: string, init?: unknown }
-    parsed.transceiverRequest = { kind, init: init && typeof init === 'object' ? init as RTCRtpTransceiverInit : undefined }
+    parsed.transceiverRequest = { kind, init: init && typeof init === 'object' ? init : undefined }
   }
 
   const candidate = obj.candidate
   if (candidate && typeof candidate === 'object') {
-    parsed.candidate = candidate as RTCIceCandidateInit
+    parsed.candidate = candidate
   } else if (typeof candidate === 'string' && candidate) {
     // Some signaling layers flatten the candidate object.
     parsed.candidate = {

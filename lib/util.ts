@@ -28,9 +28,10 @@ export function call<T> (fn: () => Promise<T> | T): Promise<T> {
 }
 
 /**
- * Rethrows, outside any promise chain, an exception thrown by an application
- * listener called from a promise callback: it surfaces as it would from any
- * event listener instead of becoming an unhandled rejection.
+ * Rethrows, outside any promise chain, an exception thrown by application
+ * code (a listener, a write callback) called from a promise callback: it
+ * surfaces as it would from a synchronous call instead of becoming an
+ * unhandled rejection or being taken for a failure of the operation.
  */
 export function rethrow (err: unknown): void {
   queueMicrotask(() => { throw err })

@@ -148,3 +148,104 @@ test('validators shim: the same checks and errors as readable-stream\'s', t => {
   t.deepEqual(differ.map(([name, value]) => `${name}(${typeof value === 'symbol' || typeof value === 'bigint' ? String(value) : JSON.stringify(value)})`), [], `${calls.length} calls: same results`)
   t.end()
 })
+
+// scripts/build-browser.js takes over two pieces of readable-stream: it
+// replaces lib/internal/validators.js with scripts/browser-shims/validators.js,
+// and the package entry with a Duplex-only one that repeats the entry's set-up
+// the Duplex modules rely on. Both are checked against one exact version of
+// readable-stream; these tests fail when a different version changes either.
+const esbuild = require('esbuild')
+const fs = require('fs')
+
+const streamLib = path.dirname(require.resolve('readable-stream/lib/stream.js'))
+
+/** The readable-stream modules in the browser build of index.ts, with what each imports (esbuild's metafile). */
+async function bundledStreamModules () {
+  const { builds } = require(path.join(root, 'scripts', 'build-browser.js'))
+  const cjs = builds.find(options => options.format === 'cjs' && options.entryPoints && options.entryPoints[0].endsWith('index.ts'))
+  const result = await esbuild.build({ ...cjs, write: false, metafile: true, logLevel: 'silent' })
+  return Object.entries(result.metafile.inputs)
+    .filter(([file]) => file.includes('node_modules/readable-stream/'))
+    .map(([file, input]) => ({ file: path.join(root, file), imports: input.imports }))
+}
+
+/** Source without comments (enough for readable-stream's files: no comment markers in its strings). */
+function code (file) {
+  return fs.readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '')
+}
+
+test('readable-stream: pinned to one exact version, the one installed', t => {
+  const pkg = require(path.join(root, 'package.json'))
+  const lock = require(path.join(root, 'package-lock.json'))
+  const installed = require('readable-stream/package.json').version
+  t.ok(/^\d+\.\d+\.\d+$/.test(pkg.dependencies['readable-stream']), `package.json asks for an exact version (${pkg.dependencies['readable-stream']})`)
+  t.equal(pkg.dependencies['readable-stream'], installed, 'the installed version is the pinned one')
+  t.equal(lock.packages[''].dependencies['readable-stream'], pkg.dependencies['readable-stream'], 'package-lock.json agrees with package.json')
+  t.equal(lock.packages['node_modules/readable-stream'].version, installed, 'package-lock.json locks the same version')
+  t.end()
+})
+
+test('validators shim: exactly the validators that the bundled readable-stream modules import', async t => {
+  const shimFile = path.join(shims, 'validators.js')
+  const modules = await bundledStreamModules()
+  const importers = modules.filter(m => m.imports.some(i => path.join(root, i.path) === shimFile))
+  t.ok(importers.length > 0, `the shim replaces validators in ${importers.length} bundled modules`)
+  const used = new Set()
+  const unread = []
+  for (const { file } of importers) {
+    const source = code(file)
+    const requires = source.match(/require\(['"][./]*validators['"]\)/g) || []
+    const destructured = [...source.matchAll(/const\s*\{([^}]*)\}\s*=\s*require\(['"][./]*validators['"]\)/g)]
+    // A require that is not destructured could read any validator: the shim cannot be checked against it.
+    if (destructured.length !== requires.length) unread.push(path.relative(streamLib, file))
+    for (const [, names] of destructured) {
+      for (const name of names.split(',')) if (name.trim()) used.add(name.split(':')[0].trim())
+    }
+  }
+  t.deepEqual(unread, [], 'every module takes named validators from the module')
+  const shim = require(shimFile)
+  t.deepEqual([...used].sort(), Object.keys(shim).sort(), 'the shim has the validators used, and no others')
+  const real = require('readable-stream/lib/internal/validators')
+  t.deepEqual([...used].filter(name => typeof real[name] !== 'function'), [], 'each is one readable-stream has')
+})
+
+test('duplex-only entry: repeats the set-up of readable-stream\'s entry that the bundled modules rely on', async t => {
+  // What readable-stream's entry (lib/stream.js) sets up, in order. The
+  // Duplex-only entry copies the two Stream._* helpers; the rest serves
+  // parts of the package a Peer does not load.
+  const COPIED = ['Stream._isUint8Array', 'Stream._uint8ArrayToBuffer']
+  const ENTRY_STEPS = [
+    'Stream.isDestroyed', 'Stream.isDisturbed', 'Stream.isErrored', 'Stream.isReadable', 'Stream.isWritable',
+    'Stream.Readable',
+    // The Readable operators (map, filter, toArray, ...), twice: those returning streams, then promises.
+    "define fn['name']", "define fn['length']", 'define Stream.Readable.prototype[key]',
+    "define fn['name']", "define fn['length']", 'define Stream.Readable.prototype[key]',
+    'Stream.Writable', 'Stream.Duplex', 'Stream.Transform', 'Stream.PassThrough', 'Stream.pipeline',
+    'Stream.addAbortSignal', 'Stream.finished', 'Stream.destroy', 'Stream.compose',
+    'Stream.setDefaultHighWaterMark', 'Stream.getDefaultHighWaterMark', "define Stream['promises']",
+    'define pipeline[customPromisify]', 'define eos[customPromisify]', 'Stream.Stream', ...COPIED
+  ]
+  const entry = code(path.join(streamLib, 'stream.js'))
+  const steps = [...entry.matchAll(/^\s*(?:(Stream\.\w+)\s*=[^=]|ObjectDefineProperty\(([\w.]+),\s*([\w']+),)/gm)]
+    .map(([, assigned, target, key]) => assigned || `define ${target}[${key}]`)
+  t.deepEqual(steps, ENTRY_STEPS, 'readable-stream\'s entry sets up what it did when build-browser.js was written')
+
+  // What the bundled modules read of it.
+  const assignedByEntry = new Set(ENTRY_STEPS.filter(step => step.startsWith('Stream.')).map(step => step.slice('Stream.'.length)))
+  const read = new Set()
+  for (const { file } of await bundledStreamModules()) {
+    for (const [, member] of code(file).matchAll(/\bStream\.(\w+)/g)) if (assignedByEntry.has(member)) read.add(`Stream.${member}`)
+  }
+  t.deepEqual([...read].sort(), [...COPIED].sort(), 'the bundled modules read only the copied helpers of the entry')
+
+  // And the Duplex-only entry sets exactly those.
+  const { builds } = require(path.join(root, 'scripts', 'build-browser.js'))
+  const plugin = builds[0].plugins.find(p => p.name === 'readable-stream-duplex-only')
+  let contents = null
+  plugin.setup({
+    onResolve () {},
+    onLoad (filter, load) { if (filter.namespace === 'duplex-only') contents = load({}).contents }
+  })
+  const copied = [...contents.matchAll(/^\s*(Stream\.\w+)\s*=[^=]/gm)].map(([, name]) => name)
+  t.deepEqual(copied, COPIED, 'build-browser.js\'s Duplex-only entry sets them')
+})

@@ -24,7 +24,7 @@ export async function retrieveId (address: ApiAddress): Promise<string> {
   try {
     response = await get(address, 'id')
   } catch (err) {
-    throw new Error(`Could not get an ID from the server at ${apiUrl(address, 'id').replace(/\?.*$/, '')}: ${innermostReason(err)}`)
+    throw new Error(`Could not get an ID from the server at ${apiUrl(address, 'id').replace(/\?.*$/, '')}: ${innermostReason(err)}`, { cause: err })
   }
   if (response.status !== 200) {
     throw new Error(`Could not get an ID from the server: it answered ${response.status}` +
@@ -41,7 +41,7 @@ export async function listAllPeers (address: ApiAddress): Promise<string[]> {
   try {
     response = await get(address, 'peers')
   } catch (err) {
-    throw new Error(`Could not get the list of peers from the server: ${innermostReason(err)}`)
+    throw new Error(`Could not get the list of peers from the server: ${innermostReason(err)}`, { cause: err })
   }
   if (response.status === 401) throw new Error('The server does not allow listing peers (start it with allow_discovery)')
   if (response.status !== 200) throw new Error(`Could not get the list of peers: the server answered ${response.status}`)
@@ -55,6 +55,8 @@ function innermostReason (err: unknown): string {
   let text = ''
   for (let i = 0; i < 4 && current; i++) {
     const e = current as { message?: string, code?: string, cause?: unknown }
+    // Whatever was thrown, as text: an object without a message reads as [object Object], as it would anywhere.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     text = e.code ? `${e.message ?? ''} (${e.code})` : (e.message ?? String(current))
     current = e.cause
   }

@@ -103,7 +103,7 @@ export function resolveOptions (options: PeerServerOptions = {}): ResolvedOption
   for (const [name, value] of Object.entries(options)) {
     if (value !== undefined) (given as Record<string, unknown>)[name] = value
   }
-  const resolved: ResolvedOptions = { ...DEFAULTS, ...given } as ResolvedOptions
+  const resolved: ResolvedOptions = { ...DEFAULTS, ...given }
   // Ports often come from the environment, as text.
   if (typeof resolved.port === 'string' && /^\d+$/.test(resolved.port)) resolved.port = Number(resolved.port)
   resolved.path = normalizePath(resolved.path)
@@ -140,6 +140,8 @@ export function normalizePath (path: unknown): string {
 function checkInteger (options: ResolvedOptions, name: keyof ResolvedOptions, min: number, max: number): void {
   const value = options[name]
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    // The value as given, whatever it is (an option from a config file may be anything).
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     throw new TypeError(`PeerServer option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`)
   }
 }
