@@ -30,17 +30,5 @@ module.exports = tseslint.config(
       // A parameter that a signature requires but the body does not read starts with `_`.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }]
     }
-  },
-  {
-    // Findings in lib/peer.ts only, left for its restructuring (issue 12):
-    // `any` from readable-stream's Readable#read() and from a rejection, and
-    // one assertion. Remove this block once it lints clean.
-    files: ['lib/peer.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off'
-    }
   }
 )

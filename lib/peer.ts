@@ -44,7 +44,7 @@ type Phase =
   /** Destroyed. */
   | 'closed'
 
-const defaultConfig: RTCConfiguration = DEFAULT_CONFIG as RTCConfiguration
+const defaultConfig: RTCConfiguration = DEFAULT_CONFIG
 
 /**
  * A WebRTC peer connection with a data channel, exposed as a Duplex stream.
@@ -485,7 +485,7 @@ class Peer extends Duplex {
       ? call(() => collectStats(pc))
       : Promise.reject(makeError('cannot get stats after peer is destroyed', ErrorCode.DESTROYED))
     if (cb) {
-      result.then(reports => cb(null, reports), err => cb(err)).catch(rethrow)
+      result.then(reports => cb(null, reports), (err: Error) => cb(err)).catch(rethrow)
       result.catch(() => {})
     }
     return result
@@ -507,7 +507,8 @@ class Peer extends Duplex {
    * duplex-peer on the other end is told about (flow control, see flow.ts).
    */
   override read (size?: number): Buffer | string | null {
-    const chunk = super.read(size)
+    // readable-stream's types say `any`: what was pushed, a Buffer or a string.
+    const chunk = super.read(size) as Buffer | string | null
     this.flow?.reportConsumed()
     if (this.phase === 'closed') endAfterClose(this)
     return chunk
