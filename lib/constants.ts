@@ -1,4 +1,8 @@
-/** Tunables and defaults, in one place. */
+/**
+ * Tunables and defaults of the engine (lib/peer.ts and its parts). The flow
+ * control protocol keeps its own in flow.ts, the server and PeerJS theirs in
+ * their folders.
+ */
 
 /** Default ICE servers, as simple-peer 9.x has them. */
 export const DEFAULT_CONFIG = {

@@ -39,10 +39,23 @@ export interface FlowHost {
 
 type ControlMessage = { t: 'credit', n: number } | { t: 'fin', n: number } | { t: 'finack' }
 
+/** Where flow control stands. */
+export type FlowState =
+  /** No control channel expected: the remote is not a duplex-peer, or not known to be one yet. */
+  | 'none'
+  /** A control channel may still arrive (until {@link FlowControl.expect}'s deadline). */
+  | 'expected'
+  /** The control channel is open: credits flow. */
+  | 'open'
+  /** This side's `fin` is out: credits still flow until the remote's own `fin` is acknowledged. */
+  | 'finishing'
+  /** Stopped: the control channel closed or failed, or the peer was destroyed. */
+  | 'stopped'
+
 export class FlowControl {
   private readonly host: FlowHost
   private channel: RTCDataChannel | null = null
-  private open = false
+  private state: FlowState = 'none'
   private received = 0
   private reported = -1
   /** The remote's `fin`: acknowledge once this many bytes have arrived. */
@@ -64,15 +77,19 @@ export class FlowControl {
     this.host = host
   }
 
-  /** Whether the remote is a duplex-peer and the control channel is open. */
-  get active (): boolean { return this.open }
+  /** Whether the control channel is open (credits and `fin` can be sent). */
+  private get open (): boolean {
+    return this.state === 'open' || this.state === 'finishing'
+  }
 
   /**
    * A control channel may arrive until `until` (ms since epoch; `Infinity`
    * when it surely will): a `finish` before then waits for it.
    */
   expect (until: number): void {
+    if (this.open || this.state === 'stopped') return
     this.expectedUntil = until
+    this.state = until > 0 ? 'expected' : 'none'
   }
 
   /** Uses `channel` (the control channel, from either side) from now on. */
@@ -89,8 +106,8 @@ export class FlowControl {
   }
 
   private onOpen (): void {
-    if (this.open || !this.channel) return
-    this.open = true
+    if (this.open || this.state === 'stopped' || !this.channel) return
+    this.state = 'open'
     this.host.debug('flow control on')
     this.reportConsumed(true)
     const pending = this.pendingFinish
@@ -134,6 +151,7 @@ export class FlowControl {
       this.pendingFinish = { done, timer }
       return
     }
+    this.state = 'finishing'
     this.finWaiter = done
     this.host.debug('fin: sent %d bytes', this.host.sender.totalSent)
     this.send({ t: 'fin', n: this.host.sender.totalSent })
@@ -141,7 +159,7 @@ export class FlowControl {
 
   /** Stops: a pending `finish` is told it was not acknowledged. */
   stop (): void {
-    this.open = false
+    this.state = 'stopped'
     this.expectedUntil = 0
     const pending = this.pendingFinish
     this.pendingFinish = null

@@ -40,6 +40,8 @@ export type NegotiationState =
   | 'idle'
   /** An offer or a request for one is out; waiting for the connection to be stable. */
   | 'negotiating'
+  /** Stopped for good (the peer was destroyed): nothing more is done. */
+  | 'stopped'
 
 export class Negotiation {
   private readonly host: NegotiationHost
@@ -50,7 +52,6 @@ export class Negotiation {
   private offerTimer: ReturnType<typeof setTimeout> | null = null
   /** A description waiting for ICE gathering to end (non-trickle). */
   private waitingForGathering: (() => void) | null = null
-  private stopped = false
   /** The last remote description applied, to ignore repeats. */
   private lastRemote: RTCSessionDescriptionInit | null = null
 
@@ -58,8 +59,7 @@ export class Negotiation {
     this.host = host
   }
 
-  /** Current phase. */
-  get state (): NegotiationState { return this.phase }
+  private get stopped (): boolean { return this.phase === 'stopped' }
 
   /**
    * Something changed that needs negotiating. Every call in one tick makes one
@@ -148,7 +148,7 @@ export class Negotiation {
 
   /** No more negotiation: timers cleared. */
   stop (): void {
-    this.stopped = true
+    this.phase = 'stopped'
     if (this.offerTimer) clearTimeout(this.offerTimer)
     this.offerTimer = null
     this.waitingForGathering = null

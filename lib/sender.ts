@@ -71,9 +71,6 @@ export class ChannelSender {
     this.maxMessageSize = maxMessageSize
   }
 
-  /** Current sender state. */
-  get current (): SenderState { return this.state }
-
   /** Bytes queued here and not yet handed to the channel. */
   get pendingBytes (): number { return this.queuedBytes - this.headOffset }
 
