@@ -41,7 +41,12 @@ type Phase =
   | 'connected'
   /** `end()` finished: the channel is closing. */
   | 'closing'
-  /** Destroyed. */
+  /**
+   * `destroy()` was called (the stream's `destroyed` is true); the teardown
+   * runs one microtask later, as simple-peer's does.
+   */
+  | 'destroying'
+  /** Torn down: the connection, the channel and every timer are released. */
   | 'closed'
 
 const defaultConfig: RTCConfiguration = DEFAULT_CONFIG
@@ -161,8 +166,6 @@ class Peer extends Duplex {
   private readonly timers = new Timers<'address' | 'settle' | 'disconnect'>()
   /** This initiator offered flow control to the other end (see flow.ts). */
   private announced = false
-  /** `destroy()` was called; the teardown (a microtask later) has not run yet. */
-  private tearDownPending = false
 
   /**
    * Creates a peer. Throws `ERR_WEBRTC_SUPPORT` if no WebRTC implementation is
@@ -286,7 +289,7 @@ class Peer extends Duplex {
    * `send()`, `signal()` and the media methods do nothing.
    */
   get destroying (): boolean {
-    return this.tearDownPending
+    return this.phase === 'destroying'
   }
 
   /** Bytes written but not yet sent: queued here plus the channel's own buffer. */
@@ -296,7 +299,9 @@ class Peer extends Duplex {
 
   /** Whether the peer is connected and its data channel open. */
   get connected (): boolean {
-    return this.phase === 'connected' && this.link.isOpen
+    // In the tick of destroy(), a connected peer still says so, as simple-peer's does.
+    const connected = this.phase === 'connected' || (this.phase === 'destroying' && this.sender.opened)
+    return connected && this.link.isOpen
   }
 
   /** The local address of the connection, like `net.Socket#address()`. */
@@ -349,7 +354,7 @@ class Peer extends Duplex {
    * ```
    */
   send (chunk: SendData): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot send after peer is destroyed', ErrorCode.DESTROYED)
     const message = toMessage(chunk)
     const size = sizeOf(message)
@@ -368,7 +373,7 @@ class Peer extends Duplex {
    * ```
    */
   addTransceiver (kind: string, init?: RTCRtpTransceiverInit): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot addTransceiver after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTransceiver()')
     if (this.initiator) {
@@ -392,7 +397,7 @@ class Peer extends Duplex {
    * ```
    */
   addStream (stream: MediaStream): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot addStream after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addStream()')
     for (const track of stream.getTracks()) this.addTrack(track, stream)
@@ -403,7 +408,7 @@ class Peer extends Duplex {
    * `ERR_SENDER_ALREADY_ADDED` if that pair is already being sent.
    */
   addTrack (track: MediaStreamTrack, stream: MediaStream): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot addTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('addTrack()')
     if (this.wrtc) checkOwnMedia(this.wrtc, track, stream)
@@ -421,7 +426,7 @@ class Peer extends Duplex {
    * ```
    */
   replaceTrack (oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack | null, stream: MediaStream): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot replaceTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('replaceTrack()')
     const sender = this.media.get(oldTrack, stream)
@@ -438,7 +443,7 @@ class Peer extends Duplex {
    * `ERR_TRACK_NOT_ADDED` for a pair that was never added.
    */
   removeTrack (track: MediaStreamTrack, stream: MediaStream): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot removeTrack after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('removeSender()')
     try {
@@ -453,7 +458,7 @@ class Peer extends Duplex {
 
   /** Stops sending every track of `stream`. */
   removeStream (stream: MediaStream): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot removeStream after peer is destroyed', ErrorCode.DESTROYED)
     this._debug('removeStream()')
     for (const track of stream.getTracks()) this.removeTrack(track, stream)
@@ -464,7 +469,7 @@ class Peer extends Duplex {
    * Changes to media negotiate by themselves; this is rarely needed.
    */
   negotiate (): void {
-    if (this.tearDownPending) return
+    if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot negotiate after peer is destroyed', ErrorCode.DESTROYED)
     this.negotiation.negotiate()
   }
@@ -574,9 +579,8 @@ class Peer extends Duplex {
     // As in simple-peer, the teardown waits one microtask: events racing the
     // call still reach their handlers, and `_pc` and `_channel` stay readable
     // for the rest of the tick in which `destroy()` was called.
-    this.tearDownPending = true
+    this.phase = 'destroying'
     queueMicrotask(() => {
-      this.tearDownPending = false
       endSides(this)
       this.tearDown()
       cb(err)

@@ -71,6 +71,9 @@ export class ChannelSender {
     this.maxMessageSize = maxMessageSize
   }
 
+  /** Whether {@link open} was called and the sender is not closed. */
+  get opened (): boolean { return this.state === 'open' }
+
   /** Bytes queued here and not yet handed to the channel. */
   get pendingBytes (): number { return this.queuedBytes - this.headOffset }
 
