@@ -7,6 +7,7 @@ import { makeError, ErrorCode, type PeerError } from './errors'
 import type { WebRTCImplementation } from './webrtc'
 import type { CandidateSignal } from './signal'
 import { call } from './util'
+import { Timers } from './timers'
 
 /** What the candidate handler needs from its peer. */
 export interface IceHost {
@@ -27,7 +28,7 @@ export class IceCandidates {
   /** Whether a remote description has been applied. */
   private remoteSet = false
   private complete = false
-  private timer: ReturnType<typeof setTimeout> | null = null
+  private readonly timers = new Timers<'gathering'>()
 
   constructor (host: IceHost) {
     this.host = host
@@ -73,8 +74,7 @@ export class IceCandidates {
 
   /** Clears the gathering timer. */
   stop (): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = null
+    this.timers.clearAll()
     this.pending = []
   }
 
@@ -100,17 +100,15 @@ export class IceCandidates {
   }
 
   private startTimer (): void {
-    if (this.timer || this.complete) return
-    this.timer = setTimeout(() => {
-      this.timer = null
+    if (this.timers.has('gathering') || this.complete) return
+    this.timers.set('gathering', this.host.iceCompleteTimeout, () => {
       if (!this.complete) this.finish(true)
-    }, this.host.iceCompleteTimeout)
+    })
   }
 
   private finish (timedOut: boolean): void {
     this.complete = true
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = null
+    this.timers.clear('gathering')
     this.host.gatheringDone(timedOut)
   }
 }

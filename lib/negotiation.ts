@@ -9,6 +9,7 @@ import { removeTrickleOption, type SdpSignal, type RenegotiateSignal } from './s
 import type { WebRTCImplementation } from './webrtc'
 import { checkRemoteSdp, repairConnectionLines } from './validation'
 import { call } from './util'
+import { Timers } from './timers'
 
 /** What negotiation needs from its peer. */
 export interface NegotiationHost {
@@ -49,7 +50,7 @@ export class Negotiation {
   private queued = false
   private batched = false
   private first = true
-  private offerTimer: ReturnType<typeof setTimeout> | null = null
+  private readonly timers = new Timers<'offer'>()
   /** A description waiting for ICE gathering to end (non-trickle). */
   private waitingForGathering: (() => void) | null = null
   /** The last remote description applied, to ignore repeats. */
@@ -88,10 +89,7 @@ export class Negotiation {
     }
     this.phase = 'negotiating'
     if (this.host.initiator) {
-      this.offerTimer = setTimeout(() => {
-        this.offerTimer = null
-        this.createOffer()
-      }, 0)
+      this.timers.set('offer', 0, () => this.createOffer())
     } else {
       this.host.debug('requesting negotiation from initiator')
       this.host.signal({ type: 'renegotiate', renegotiate: true })
@@ -149,8 +147,7 @@ export class Negotiation {
   /** No more negotiation: timers cleared. */
   stop (): void {
     this.phase = 'stopped'
-    if (this.offerTimer) clearTimeout(this.offerTimer)
-    this.offerTimer = null
+    this.timers.clearAll()
     this.waitingForGathering = null
   }
 
