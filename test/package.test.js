@@ -48,10 +48,10 @@ test('package: npm pack', async t => {
     'package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts',
     'dist/lib/peer.js', 'dist/lib/peer.d.ts', 'dist/lib/node-webrtc.browser.js',
     'dist/browser/duplex-peer.mjs', 'dist/browser/duplex-peer.cjs', 'dist/duplex-peer.min.js',
-    'dist/server.js', 'dist/server.d.ts', 'dist/peerjs.js', 'dist/peerjs.d.ts', 'dist/browser/peerjs.cjs',
+    'dist/server.js', 'dist/server.d.ts', 'dist/peerjs.js', 'dist/peerjs.d.ts', 'dist/browser/peerjs.cjs', 'dist/room.js', 'dist/room.d.ts',
     'bin/duplex-peer.js', 'dist/lib/cli/main.js'
   ]) t.ok(files.includes(file), `ships ${file}`)
-  const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs)\/package\.json|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
+  const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs|room)\/package\.json|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
   t.deepEqual(stray, [], 'nothing else: no sources, tests or scripts')
   t.comment(`${info.filename}: ${info.files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`)
 })
