@@ -169,6 +169,12 @@ test('room options and calls out of order: coded errors', async t => {
   const late = new Room({ id: 'r', driver: closedDriver, ...LOOPBACK })
   await late.join().then(() => t.fail('joined'), err => t.equal(err.code, 'ERR_DRIVER', 'join() on a closed driver: ERR_DRIVER'))
   t.notOk(late.joined, 'and the room is not joined')
+  const hub = new MemoryHub()
+  const hasty = new Room({ id: 'r', driver: new MemoryDriver(hub), ...LOOPBACK })
+  const joining = hasty.join()
+  await hasty.leave()
+  await joining.then(() => t.fail('joined'), err => t.equal(err.code, 'ERR_NOT_JOINED', 'leave() during join(): join() rejects with ERR_NOT_JOINED'))
+  t.equal(hub.topicCount, 0, 'and no subscription is left behind')
 })
 
 test('MemoryDriver: delivers later, in order, copies, to subscribers only', async t => {

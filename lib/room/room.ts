@@ -25,7 +25,11 @@ import type { MessageData, ReceivedData } from './messages'
 export interface RoomOptions {
   /** The room's name: peers with the same id (on the same broker) meet. Sent to the broker only hashed. */
   id: string
-  /** How peers meet: a signaling driver, e.g. `new MemoryDriver()`. The room does not close it. */
+  /**
+   * How peers meet: a signaling driver, e.g. `new MemoryDriver()`. The room
+   * does not close it. Rooms may share a driver if their ids differ (a
+   * driver has one handler per topic).
+   */
   driver: Driver
   /**
    * `RTCPeerConnection` configuration of every connection, merged over `Peer.config`.
@@ -104,8 +108,12 @@ export interface RoomEventMap {
   'connection:closed': [event: PeerEvent]
   /** A message arrived. */
   'channel:message': [event: MessageEvent]
-  /** The room's signaling failed after `join()` (e.g. the driver could not publish). Emitted only if listened to. */
-  error: [error: RoomError]
+  /**
+   * Something failed after `join()` outside any one connection: the driver
+   * could not publish (`ERR_DRIVER`), or a connection could not be made at all
+   * (e.g. `ERR_WEBRTC_SUPPORT`). Emitted only if listened to.
+   */
+  error: [error: RoomError | PeerError]
 }
 
 /** Where the room stands. */
@@ -233,6 +241,8 @@ export class Room extends EventEmitter<RoomEventMap> {
       await this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata })
     } catch (err) {
       await this.leave()
+      // leave() may have run before the subscriptions were made (a leave() during join()).
+      await this.unsubscribeAll()
       throw (err as RoomError).code === RoomErrorCode.NOT_JOINED ? err : roomError(err, RoomErrorCode.DRIVER)
     }
     this.log('%s joined %s', this.localId, this.topic)
@@ -255,10 +265,14 @@ export class Room extends EventEmitter<RoomEventMap> {
       await this.publish(this.topic, { type: 'leave', from: this.localId }).catch(err => this.debug('leave not published: %s', errorMessage(err)))
     }
     for (const peer of [...this.members.values()]) peer.finish('closed')
+    await this.unsubscribeAll()
+    await this.outbound
+  }
+
+  private async unsubscribeAll (): Promise<void> {
     for (const topic of [this.topic, this.ownTopic]) {
       if (topic) await this.driver.unsubscribe(topic).catch(err => this.debug('unsubscribe failed: %s', errorMessage(err)))
     }
-    await this.outbound
   }
 
   /**
@@ -293,6 +307,11 @@ export class Room extends EventEmitter<RoomEventMap> {
     for (const peer of this.members.values()) peer.sendMetadata(this.localMetadata)
   }
 
+  /** Whether delivered messages are taken: once subscribed (while joining too), until `leave()`. */
+  private get listening (): boolean {
+    return this.phase === 'joining' || this.phase === 'joined'
+  }
+
   private targets (to: string | readonly string[] | undefined): RoomPeer[] {
     const live = (peer: RoomPeer | undefined): peer is RoomPeer => peer !== undefined && !isFinal(peer.state)
     if (to === undefined) return [...this.members.values()].filter(live)
@@ -312,14 +331,14 @@ export class Room extends EventEmitter<RoomEventMap> {
   /** Takes one delivered message, in order of delivery. */
   private receive (topic: string, bytes: Uint8Array): void {
     this.inbound = this.inbound.then(async () => {
-      if (this.phase !== 'joined') return
+      if (!this.listening) return
       const decoded = await this.codec.decode(bytes, { topic })
       const message = decoded && parseMessage(decoded)
       if (!message) {
         this.debug('malformed signaling message of %d bytes dropped', bytes.byteLength)
         return
       }
-      if (this.phase === 'joined') this.handle(message, topic)
+      if (this.listening) this.handle(message, topic)
     }).catch(err => this.debug('signaling message failed: %s', errorMessage(err)))
   }
 
@@ -398,7 +417,7 @@ export class Room extends EventEmitter<RoomEventMap> {
   }
 
   private sendSignal (peer: RoomPeer, data: SignalData): void {
-    if (this.phase !== 'joined') return
+    if (!this.listening) return
     this.publish(this.topicOf(peer.id), { type: 'signal', from: this.localId, to: peer.id, data }, peer.id)
       .catch(err => this.fail(err))
   }
@@ -460,9 +479,9 @@ export class Room extends EventEmitter<RoomEventMap> {
     }
   }
 
-  /** A signaling failure after join: `error` if listened to, a debug line otherwise. */
+  /** A failure after join: `error` if listened to, a debug line otherwise. Coded errors keep their code; others get `ERR_DRIVER`. */
   private fail (err: unknown): void {
-    const error = roomError(err, RoomErrorCode.DRIVER)
+    const error = isCoded(err) ? err : roomError(err, RoomErrorCode.DRIVER)
     this.debug('signaling failed: %s', error.message)
     if (this.listenerCount('error') > 0) this.fire('error', error)
   }
@@ -470,6 +489,10 @@ export class Room extends EventEmitter<RoomEventMap> {
   private debug (format: string, ...args: unknown[]): void {
     this.log(`[${this.localId.slice(0, 7)}] ${format}`, ...args)
   }
+}
+
+function isCoded (err: unknown): err is RoomError | PeerError {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string'
 }
 
 function isDriver (value: unknown): value is Driver {

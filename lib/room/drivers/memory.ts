@@ -38,8 +38,12 @@ export class MemoryHub {
     return this.topics.size
   }
 
-  /** Number of messages published on this hub so far. */
-  published = 0
+  private count = 0
+
+  /** Number of messages published on this hub so far (for tests and diagnostics). */
+  get published (): number {
+    return this.count
+  }
 
   /** @internal */
   add (topic: string, subscription: Subscription): void {
@@ -59,7 +63,7 @@ export class MemoryHub {
 
   /** @internal */
   publish (topic: string, bytes: Uint8Array): void {
-    this.published++
+    this.count++
     const set = this.topics.get(topic)
     if (!set || set.size === 0) return
     this.queue.push({ bytes: bytes.slice(), to: [...set] })
