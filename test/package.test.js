@@ -109,21 +109,23 @@ test('package: import gives the same constructor', async t => {
   t.equal(result.signal, 'offer', 'a peer makes an offer')
 })
 
-test('package: duplex-peer/server, duplex-peer/peerjs and the duplex-peer command', async t => {
+test('package: duplex-peer/server, duplex-peer/peerjs, duplex-peer/room and the duplex-peer command', async t => {
   t.timeoutAfter(TIMEOUT)
   if (!consumer) return t.fail('not installed')
   const { stdout } = await node(['-e', `
     const { PeerServer } = require('duplex-peer/server')
     const { Peer, DataConnection } = require('duplex-peer/peerjs')
-    console.log(JSON.stringify([typeof PeerServer, typeof Peer, typeof DataConnection]))
+    const { Room, MemoryDriver } = require('duplex-peer/room')
+    console.log(JSON.stringify([typeof PeerServer, typeof Peer, typeof DataConnection, typeof Room, typeof MemoryDriver]))
   `])
-  t.deepEqual(JSON.parse(stdout), ['function', 'function', 'function'], 'require() of both subpaths')
+  t.deepEqual(JSON.parse(stdout), ['function', 'function', 'function', 'function', 'function'], 'require() of the subpaths')
   const { stdout: esm } = await node(['--input-type=module', '-e', `
     import { PeerServer } from 'duplex-peer/server'
     import { Peer } from 'duplex-peer/peerjs'
-    console.log(JSON.stringify([typeof PeerServer, typeof Peer]))
+    import { Room } from 'duplex-peer/room'
+    console.log(JSON.stringify([typeof PeerServer, typeof Peer, typeof Room]))
   `])
-  t.deepEqual(JSON.parse(esm), ['function', 'function'], 'named imports of both subpaths')
+  t.deepEqual(JSON.parse(esm), ['function', 'function', 'function'], 'named imports of the subpaths')
   const { stdout: browser } = await node(['--conditions=browser', '-p', "require.resolve('duplex-peer/peerjs')"])
   t.ok(browser.trim().endsWith(path.join('dist', 'browser', 'peerjs.cjs')), 'browser: duplex-peer/peerjs → dist/browser/peerjs.cjs')
   const { stdout: version } = await run(path.join(consumer, 'node_modules', '.bin', 'duplex-peer'), ['--version'], { cwd: consumer })
