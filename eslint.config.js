@@ -1,6 +1,6 @@
 'use strict'
 // ESLint for the TypeScript sources (lib/ and the entry points index.ts,
-// server.ts, peerjs.ts): ESLint's recommended rules and typescript-eslint's
+// server.ts, peerjs.ts, room.ts): ESLint's recommended rules and typescript-eslint's
 // recommended rules with type information, which catch what the compiler
 // lets through (promises left floating, `any` leaking out of untyped APIs,
 // needless assertions). `npm run lint`.
@@ -10,7 +10,7 @@ const tseslint = require('typescript-eslint')
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'docs/**', 'node_modules/**', 'scratch/**'] },
   {
-    files: ['index.ts', 'server.ts', 'peerjs.ts', 'lib/**/*.ts'],
+    files: ['index.ts', 'server.ts', 'peerjs.ts', 'room.ts', 'lib/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: __dirname }

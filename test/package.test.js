@@ -48,10 +48,10 @@ test('package: npm pack', async t => {
     'package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts',
     'dist/lib/peer.js', 'dist/lib/peer.d.ts', 'dist/lib/node-webrtc.browser.js',
     'dist/browser/duplex-peer.mjs', 'dist/browser/duplex-peer.cjs', 'dist/duplex-peer.min.js',
-    'dist/server.js', 'dist/server.d.ts', 'dist/peerjs.js', 'dist/peerjs.d.ts', 'dist/browser/peerjs.cjs',
+    'dist/server.js', 'dist/server.d.ts', 'dist/peerjs.js', 'dist/peerjs.d.ts', 'dist/browser/peerjs.cjs', 'dist/room.js', 'dist/room.d.ts',
     'bin/duplex-peer.js', 'dist/lib/cli/main.js'
   ]) t.ok(files.includes(file), `ships ${file}`)
-  const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs)\/package\.json|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
+  const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs|room)\/package\.json|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
   t.deepEqual(stray, [], 'nothing else: no sources, tests or scripts')
   t.comment(`${info.filename}: ${info.files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`)
 })
@@ -109,21 +109,23 @@ test('package: import gives the same constructor', async t => {
   t.equal(result.signal, 'offer', 'a peer makes an offer')
 })
 
-test('package: duplex-peer/server, duplex-peer/peerjs and the duplex-peer command', async t => {
+test('package: duplex-peer/server, duplex-peer/peerjs, duplex-peer/room and the duplex-peer command', async t => {
   t.timeoutAfter(TIMEOUT)
   if (!consumer) return t.fail('not installed')
   const { stdout } = await node(['-e', `
     const { PeerServer } = require('duplex-peer/server')
     const { Peer, DataConnection } = require('duplex-peer/peerjs')
-    console.log(JSON.stringify([typeof PeerServer, typeof Peer, typeof DataConnection]))
+    const { Room, MemoryDriver } = require('duplex-peer/room')
+    console.log(JSON.stringify([typeof PeerServer, typeof Peer, typeof DataConnection, typeof Room, typeof MemoryDriver]))
   `])
-  t.deepEqual(JSON.parse(stdout), ['function', 'function', 'function'], 'require() of both subpaths')
+  t.deepEqual(JSON.parse(stdout), ['function', 'function', 'function', 'function', 'function'], 'require() of the subpaths')
   const { stdout: esm } = await node(['--input-type=module', '-e', `
     import { PeerServer } from 'duplex-peer/server'
     import { Peer } from 'duplex-peer/peerjs'
-    console.log(JSON.stringify([typeof PeerServer, typeof Peer]))
+    import { Room } from 'duplex-peer/room'
+    console.log(JSON.stringify([typeof PeerServer, typeof Peer, typeof Room]))
   `])
-  t.deepEqual(JSON.parse(esm), ['function', 'function'], 'named imports of both subpaths')
+  t.deepEqual(JSON.parse(esm), ['function', 'function', 'function'], 'named imports of the subpaths')
   const { stdout: browser } = await node(['--conditions=browser', '-p', "require.resolve('duplex-peer/peerjs')"])
   t.ok(browser.trim().endsWith(path.join('dist', 'browser', 'peerjs.cjs')), 'browser: duplex-peer/peerjs → dist/browser/peerjs.cjs')
   const { stdout: version } = await run(path.join(consumer, 'node_modules', '.bin', 'duplex-peer'), ['--version'], { cwd: consumer })

@@ -1,0 +1,143 @@
+/**
+ * The room signaling protocol: how peers meet through a driver.
+ *
+ * Messages are UTF-8 JSON objects `{ v: 1, type, from, ... }`:
+ * - `announce` `{ from, metadata }` on the room topic: a peer has joined.
+ *   Published once on join, and again only when the driver comes back to
+ *   active (messages may have been lost meanwhile); never periodically.
+ * - `hello` `{ from, to, metadata }` on the announcer's peer topic: the reply
+ *   of each peer already there, sent once per announcing peer.
+ * - `signal` `{ from, to, data }` on the recipient's peer topic: WebRTC
+ *   signaling data (`Peer`'s `signal` event) for one pair.
+ * - `leave` `{ from }` on the room topic: a peer left; the others close
+ *   their connection to it at once.
+ *
+ * Topics are SHA-256 hashes, so the broker does not see room names: the room
+ * topic hashes the room id, a peer topic hashes the room topic and the peer
+ * id. Of each pair, the peer with the greater id (compared as strings) makes
+ * the offer, so two peers that meet each other at the same moment never
+ * both offer (no glare).
+ *
+ * Everything delivered is untrusted: {@link parseMessage} checks sizes,
+ * types and fields and returns `null` for anything else; it never throws.
+ */
+import { parseSignal, type SignalData } from '../signal'
+
+/** Version of the protocol, the `v` field of every message. */
+export const PROTOCOL_VERSION = 1
+
+/** Largest signaling message accepted or sent, in bytes (an SDP with many candidates fits well). */
+export const MAX_MESSAGE_BYTES = 64 * 1024
+
+/** Largest metadata, in bytes of its JSON text. */
+export const MAX_METADATA_BYTES = 16 * 1024
+
+/** What a peer id looks like: 1 to 64 letters, digits, `_` or `-` (rooms make 32 hex digits). */
+export const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+
+/** A JSON value: what metadata and JSON messages are. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** `announce`: a peer joined (room topic). */
+export interface AnnounceMessage { readonly type: 'announce', readonly from: string, readonly metadata: JsonValue }
+/** `hello`: the reply to an announce (the announcer's peer topic). */
+export interface HelloMessage { readonly type: 'hello', readonly from: string, readonly to: string, readonly metadata: JsonValue }
+/** `signal`: WebRTC signaling data for one peer (its peer topic). */
+export interface SignalMessage { readonly type: 'signal', readonly from: string, readonly to: string, readonly data: SignalData }
+/** `leave`: a peer left (room topic). */
+export interface LeaveMessage { readonly type: 'leave', readonly from: string }
+
+/** A signaling message. */
+export type SignalingMessage = AnnounceMessage | HelloMessage | SignalMessage | LeaveMessage
+
+const encoder = new TextEncoder()
+
+/** Serializes a message (the inverse of {@link parseMessage}). */
+export function encodeMessage (message: SignalingMessage): Uint8Array {
+  return encoder.encode(JSON.stringify({ v: PROTOCOL_VERSION, ...message }))
+}
+
+/** Whether `value` is a peer id. */
+export function isPeerId (value: unknown): value is string {
+  return typeof value === 'string' && PEER_ID_PATTERN.test(value)
+}
+
+/**
+ * Reads a delivered message: the typed message, or `null` for anything that
+ * is not a well-formed message of this version (too large, not UTF-8, not
+ * JSON, unknown type, missing or malformed field). Never throws.
+ */
+export function parseMessage (bytes: Uint8Array): SignalingMessage | null {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0 || bytes.byteLength > MAX_MESSAGE_BYTES) return null
+  let value: unknown
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    return null
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
+  const obj = value as Record<string, unknown>
+  if (obj.v !== PROTOCOL_VERSION || !isPeerId(obj.from)) return null
+  const from = obj.from
+  switch (obj.type) {
+    case 'announce':
+      return isMetadata(obj.metadata) ? { type: 'announce', from, metadata: obj.metadata } : null
+    case 'hello':
+      return isPeerId(obj.to) && isMetadata(obj.metadata) ? { type: 'hello', from, to: obj.to, metadata: obj.metadata } : null
+    case 'signal': {
+      const data = obj.data
+      if (!isPeerId(obj.to) || data === null || typeof data !== 'object' || Array.isArray(data) || !parseSignal(data)) return null
+      return { type: 'signal', from, to: obj.to, data: data as SignalData }
+    }
+    case 'leave':
+      return { type: 'leave', from }
+    default:
+      return null
+  }
+}
+
+/** Whether `value` (just parsed from JSON) is acceptable metadata: present, and within {@link MAX_METADATA_BYTES}. */
+function isMetadata (value: unknown): value is JsonValue {
+  if (value === undefined) return false
+  return encoder.encode(JSON.stringify(value)).byteLength <= MAX_METADATA_BYTES
+}
+
+/**
+ * Checks and copies metadata given by the application: a JSON value (checked
+ * by a JSON round trip) of at most {@link MAX_METADATA_BYTES}; `undefined`
+ * becomes `null`. Never throws.
+ * @returns the normalized copy, or what is wrong with it
+ */
+export function normalizeMetadata (value: unknown): { metadata: JsonValue } | { error: string } {
+  if (value === undefined) return { metadata: null }
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    return { error: `metadata is not JSON-serializable: ${err instanceof Error ? err.message : String(err)}` }
+  }
+  if (text === undefined) return { error: 'metadata is not a JSON value' }
+  if (encoder.encode(text).byteLength > MAX_METADATA_BYTES) return { error: `metadata is larger than ${MAX_METADATA_BYTES} bytes of JSON` }
+  return { metadata: JSON.parse(text) as JsonValue }
+}
+
+/** Lowercase hex SHA-256 of `text` (WebCrypto: Node 20+ and browsers). */
+export async function sha256Hex (text: string): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', encoder.encode(text))
+  return Array.from(new Uint8Array(digest), b => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** The driver topic of a room: its id, hashed. */
+export function roomTopic (roomId: string): Promise<string> {
+  return sha256Hex(`duplex-peer/room/v${PROTOCOL_VERSION}\n${roomId}`)
+}
+
+/** The driver topic where a peer of a room receives messages addressed to it. */
+export function peerTopic (room: string, peerId: string): Promise<string> {
+  return sha256Hex(`${room}\n${peerId}`)
+}
+
+/** Whether `local` makes the offer to `remote`: the greater id does. */
+export function isInitiator (local: string, remote: string): boolean {
+  return local > remote
+}

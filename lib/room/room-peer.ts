@@ -1,0 +1,251 @@
+/**
+ * `RoomPeer`: one other member of a room, and this side's connection to it
+ * (one `Peer`, one RTCPeerConnection). It owns the connection's state
+ * machine and the framing of messages on the Peer's data channel.
+ */
+import { Peer } from '../peer'
+import type { PeerError } from '../errors'
+import type { SignalData } from '../signal'
+import type { WebRTCImplementation } from '../webrtc'
+import { roomError, RoomErrorCode, type RoomError } from './errors'
+import { parseFrame, encodeTransfer, encodeControl, encodeLabel, Reassembler } from './frames'
+import { encodePayload, decodePayload, type MessageData, type ReceivedData } from './messages'
+import { encodeControlMessage, parseControlMessage } from './control'
+import type { JsonValue } from './protocol'
+
+/**
+ * Where a connection to a room peer stands:
+ * `new` → `connecting` → `connected` ⇄ `disconnected`; `failed` and `closed` are final.
+ */
+export type RoomPeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed'
+
+/** The transitions each state allows. */
+const TRANSITIONS: Readonly<Record<RoomPeerState, readonly RoomPeerState[]>> = {
+  new: ['connecting', 'failed', 'closed'],
+  connecting: ['connected', 'failed', 'closed'],
+  connected: ['disconnected', 'failed', 'closed'],
+  disconnected: ['connected', 'failed', 'closed'],
+  failed: [],
+  closed: []
+}
+
+/** Whether a state is final. */
+export function isFinal (state: RoomPeerState): boolean {
+  return TRANSITIONS[state].length === 0
+}
+
+/** Label of messages sent with no label. */
+export const DEFAULT_LABEL = 'default'
+
+/** Options of `send()`. */
+export interface SendOptions {
+  /** The message's label, up to 255 bytes of UTF-8. @defaultValue `'default'` */
+  label?: string
+}
+
+/** @internal What a RoomPeer needs from its room. */
+export interface RoomPeerHost {
+  /** Signaling data of the Peer, to deliver to the remote through the driver. */
+  signal (peer: RoomPeer, data: SignalData): void
+  /** The state changed (after `peer.state` was updated). */
+  stateChanged (peer: RoomPeer, state: RoomPeerState, error?: RoomError | PeerError): void
+  /** A message arrived. */
+  message (peer: RoomPeer, label: string, data: ReceivedData): void
+  /** The remote's metadata changed. */
+  metadataChanged (peer: RoomPeer): void
+  /** The next transfer id (unique in the room, so frames can be shared by several targets). */
+  nextTransfer (): number
+  /** Largest message sent or received (bytes of payload). */
+  readonly maxMessageSize: number
+  /** This side's current metadata, told to the remote when the connection opens. */
+  localMetadata (): JsonValue
+  /** Logs. */
+  debug (format: string, ...args: unknown[]): void
+}
+
+/** @internal How a RoomPeer is made. */
+export interface RoomPeerOptions {
+  readonly id: string
+  readonly metadata: JsonValue
+  readonly initiator: boolean
+  readonly config?: RTCConfiguration
+  readonly wrtc?: WebRTCImplementation
+  readonly connectionTimeout: number
+  readonly maxMessageSize: number
+}
+
+/** Most transfers a peer may have in progress towards us at once. */
+const MAX_INCOMING_TRANSFERS = 256
+
+/** Another member of the room. Made by the room; found in `room.peers` and in events. */
+export class RoomPeer {
+  /** The member's id (unique in the room). */
+  readonly id: string
+  /** The underlying connection, a `Peer` (destroyed once the state is final). */
+  readonly peer: Peer
+  private current: RoomPeerState = 'new'
+  private meta: JsonValue
+  private readonly host: RoomPeerHost
+  private readonly reassembler: Reassembler
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private readonly connectionTimeout: number
+
+  /** @internal */
+  constructor (host: RoomPeerHost, options: RoomPeerOptions) {
+    this.host = host
+    this.id = options.id
+    this.meta = options.metadata
+    this.connectionTimeout = options.connectionTimeout
+    this.reassembler = new Reassembler(
+      { maxMessageSize: options.maxMessageSize, maxTransfers: MAX_INCOMING_TRANSFERS },
+      reason => host.debug('peer %s: %s', this.id, reason)
+    )
+    this.peer = new Peer({
+      initiator: options.initiator,
+      config: options.config,
+      wrtc: options.wrtc,
+      objectMode: true
+    })
+    this.peer.on('signal', data => { if (!isFinal(this.current)) host.signal(this, data) })
+    this.peer.on('connect', () => this.onConnect())
+    this.peer.on('data', (data: Uint8Array | string) => this.onData(data))
+    this.peer.on('iceStateChange', state => this.onIceState(state))
+    this.peer.on('error', err => this.finish('failed', err))
+    this.peer.on('close', () => this.finish('closed'))
+  }
+
+  /** The member's metadata, as it last told. */
+  get metadata (): JsonValue {
+    return this.meta
+  }
+
+  /** Where the connection stands. */
+  get state (): RoomPeerState {
+    return this.current
+  }
+
+  /**
+   * Sends `data` (a string, bytes, or a JSON value) to this peer; it arrives
+   * as `channel:message` with what was sent. Sent once connected if called
+   * before. Throws `ERR_INVALID_DATA` for a value that is none of these,
+   * `ERR_INVALID_OPTION` for a bad label, `ERR_MESSAGE_TOO_LARGE` above the
+   * room's `maxMessageSize`, `ERR_PEER_CLOSED` once the
+   * connection is closed or failed.
+   */
+  send (data: MessageData, options: SendOptions = {}): void {
+    this.sendFrames(prepare(data, options, this.host.nextTransfer(), this.host.maxMessageSize))
+  }
+
+  /** @internal Sends frames made by {@link prepare}. */
+  sendFrames (frames: readonly Uint8Array[]): void {
+    if (isFinal(this.current)) throw roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED)
+    for (const frame of frames) this.peer.send(frame)
+  }
+
+  /** @internal Starts connecting. */
+  start (): void {
+    if (!this.transition('connecting')) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      if (this.current === 'connecting') {
+        this.finish('failed', roomError(`no connection to ${this.id} within ${this.connectionTimeout} ms`, RoomErrorCode.CONNECTION_TIMEOUT))
+      }
+    }, this.connectionTimeout)
+  }
+
+  /** @internal Signaling data from the remote. */
+  signal (data: SignalData): void {
+    if (!isFinal(this.current)) this.peer.signal(data)
+  }
+
+  /** @internal Tells the remote our new metadata (if connected; otherwise it is told on connection). */
+  sendMetadata (metadata: JsonValue): void {
+    if (this.current !== 'connected' && this.current !== 'disconnected') return
+    this.peer.send(encodeControl(encodeControlMessage({ type: 'metadata', metadata })))
+  }
+
+  /** @internal Closes the connection (state `closed`, or `failed` with an error). */
+  finish (state: 'closed' | 'failed', error?: RoomError | PeerError): void {
+    if (isFinal(this.current)) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.reassembler.clear()
+    this.transition(state, error)
+    if (!this.peer.destroyed) this.peer.destroy()
+  }
+
+  private transition (to: RoomPeerState, error?: RoomError | PeerError): boolean {
+    if (!TRANSITIONS[this.current].includes(to)) {
+      this.host.debug('peer %s: no transition %s -> %s', this.id, this.current, to)
+      return false
+    }
+    this.host.debug('peer %s: %s -> %s', this.id, this.current, to)
+    this.current = to
+    this.host.stateChanged(this, to, error)
+    return true
+  }
+
+  private onConnect (): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    if (!this.transition('connected')) return
+    this.sendMetadata(this.host.localMetadata())
+  }
+
+  private onIceState (state: RTCIceConnectionState): void {
+    if (state === 'disconnected' && this.current === 'connected') this.transition('disconnected')
+    else if ((state === 'connected' || state === 'completed') && this.current === 'disconnected') this.transition('connected')
+  }
+
+  private onData (data: Uint8Array | string): void {
+    if (isFinal(this.current)) return
+    if (typeof data === 'string') {
+      this.host.debug('peer %s: text message dropped (rooms send frames as bytes)', this.id)
+      return
+    }
+    const frame = parseFrame(data)
+    if (!frame) {
+      this.host.debug('peer %s: malformed frame of %d bytes dropped', this.id, data.byteLength)
+      return
+    }
+    if (frame.type === 'control') {
+      const message = parseControlMessage(frame.payload)
+      if (!message) {
+        this.host.debug('peer %s: malformed control message dropped', this.id)
+        return
+      }
+      if (JSON.stringify(message.metadata) === JSON.stringify(this.meta)) return
+      this.meta = message.metadata
+      this.host.metadataChanged(this)
+      return
+    }
+    const done = this.reassembler.push(frame)
+    if (!done) return
+    const decoded = decodePayload(done.kind, done.payload)
+    if ('error' in decoded) {
+      this.host.debug('peer %s: message on %s dropped: %s', this.id, done.label, decoded.error)
+      return
+    }
+    this.host.message(this, done.label, decoded.data)
+  }
+}
+
+/**
+ * @internal Checks a message and its options and turns it into frames
+ * (throwing coded errors), once for all its targets.
+ */
+export function prepare (data: MessageData, options: SendOptions | undefined, transfer: number, maxMessageSize: number): Uint8Array[] {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw roomError('send() options must be an object', RoomErrorCode.INVALID_OPTION)
+  }
+  const label = options?.label ?? DEFAULT_LABEL
+  if (typeof label !== 'string') throw roomError('label must be a string', RoomErrorCode.INVALID_OPTION)
+  const labelBytes = encodeLabel(label)
+  if (!labelBytes) throw roomError('label is longer than 255 bytes of UTF-8', RoomErrorCode.INVALID_OPTION)
+  const encoded = encodePayload(data)
+  if (!encoded) throw roomError('send() takes a string, bytes or a JSON value', RoomErrorCode.INVALID_DATA)
+  if (encoded.payload.byteLength > maxMessageSize) {
+    throw roomError(`message of ${encoded.payload.byteLength} bytes is larger than maxMessageSize (${maxMessageSize})`, RoomErrorCode.MESSAGE_TOO_LARGE)
+  }
+  return encodeTransfer(transfer, encoded.kind, labelBytes, encoded.payload)
+}

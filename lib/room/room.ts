@@ -1,0 +1,514 @@
+/**
+ * `Room`: peers meet by room id through a signaling driver, and each pair
+ * connects directly with one `Peer`. The room keeps the membership
+ * (`room.peers`), relays signaling between pairs until they are connected,
+ * and carries labelled messages over the connections.
+ */
+import { EventEmitter } from 'events'
+import createDebug = require('debug')
+import { DEBUG_NAMESPACE } from '../constants'
+import type { PeerError } from '../errors'
+import type { SignalData } from '../signal'
+import type { WebRTCImplementation } from '../webrtc'
+import { randomHex, rethrow } from '../util'
+import type { Driver, DriverState } from './drivers/driver'
+import { roomError, RoomErrorCode, type RoomError } from './errors'
+import { plainCodec, type SignalingCodec } from './codec'
+import {
+  encodeMessage, parseMessage, normalizeMetadata, roomTopic, peerTopic, isInitiator,
+  MAX_MESSAGE_BYTES, type JsonValue, type SignalingMessage
+} from './protocol'
+import { RoomPeer, isFinal, prepare, type RoomPeerHost, type RoomPeerState, type SendOptions } from './room-peer'
+import type { MessageData, ReceivedData } from './messages'
+
+/** Options of `new Room()`. */
+export interface RoomOptions {
+  /** The room's name: peers with the same id (on the same broker) meet. Sent to the broker only hashed. */
+  id: string
+  /**
+   * How peers meet: a signaling driver, e.g. `new MemoryDriver()`. The room
+   * does not close it. Rooms may share a driver if their ids differ (a
+   * driver has one handler per topic).
+   */
+  driver: Driver
+  /**
+   * `RTCPeerConnection` configuration of every connection, merged over `Peer.config`.
+   * @defaultValue `Peer.config` (public STUN servers)
+   */
+  config?: RTCConfiguration
+  /** A WebRTC implementation, as `Peer`'s `wrtc` option. @defaultValue the browser's, or `@roamhq/wrtc` in Node */
+  wrtc?: WebRTCImplementation
+  /** How long a connection to a peer may take before it fails with `ERR_CONNECTION_TIMEOUT` (ms). @defaultValue `30000` */
+  connectionTimeout?: number
+  /** Largest message sent or accepted, in bytes of payload (messages are held whole in memory). @defaultValue 64 MiB */
+  maxMessageSize?: number
+  /** Most other peers at once; announces beyond are ignored. @defaultValue `64` */
+  maxPeers?: number
+}
+
+/** Options of `room.send()`. */
+export interface RoomSendOptions extends SendOptions {
+  /** The id, or ids, of the peers to send to. @defaultValue every peer of the room */
+  to?: string | readonly string[]
+}
+
+/** What `join()` resolves with: this peer, as the others see it. */
+export interface LocalPeer {
+  /** This peer's id in the room. */
+  readonly id: string
+  /** This peer's metadata. */
+  readonly metadata: JsonValue
+}
+
+/** An event about one peer. */
+export interface PeerEvent {
+  /** The peer. */
+  readonly peer: RoomPeer
+}
+
+/** `connection:failed`: the connection failed, with why. */
+export interface FailedEvent extends PeerEvent {
+  /** Why: `ERR_CONNECTION_TIMEOUT`, or the `Peer`'s error. */
+  readonly error: RoomError | PeerError
+}
+
+/** `peer:update`: a peer's metadata changed. */
+export interface UpdateEvent extends PeerEvent {
+  /** The new metadata (also `peer.metadata`). */
+  readonly metadata: JsonValue
+}
+
+/** `channel:message`: a message arrived. */
+export interface MessageEvent extends PeerEvent {
+  /** The label it was sent with. */
+  readonly label: string
+  /** What was sent: a string, a `Uint8Array`, or a JSON value. */
+  readonly data: ReceivedData
+}
+
+/** The events of a room and their arguments. */
+export interface RoomEventMap {
+  /** A peer is in the room (`room.peers` has it); replayed to a new listener for each peer already there. */
+  'peer:join': [event: PeerEvent]
+  /** A peer is gone from the room: it left, or its connection closed or failed. */
+  'peer:leave': [event: PeerEvent]
+  /** A peer's metadata changed (`updateMetadata()` on its side). */
+  'peer:update': [event: UpdateEvent]
+  /** A connection to a new peer was made (state `new`). */
+  'connection:new': [event: PeerEvent]
+  /** The connection is being established (state `connecting`). */
+  'connection:connecting': [event: PeerEvent]
+  /** The connection is up (state `connected`); messages flow. */
+  'connection:connected': [event: PeerEvent]
+  /** ICE lost the link (state `disconnected`); it may come back. */
+  'connection:disconnected': [event: PeerEvent]
+  /** The connection failed (state `failed`); `peer:leave` follows. */
+  'connection:failed': [event: FailedEvent]
+  /** The connection was closed (state `closed`): the peer left, or this room did. */
+  'connection:closed': [event: PeerEvent]
+  /** A message arrived. */
+  'channel:message': [event: MessageEvent]
+  /**
+   * Something failed after `join()` outside any one connection: the driver
+   * could not publish (`ERR_DRIVER`), or a connection could not be made at all
+   * (e.g. `ERR_WEBRTC_SUPPORT`). Emitted only if listened to.
+   */
+  error: [error: RoomError | PeerError]
+}
+
+/** Where the room stands. */
+type Phase = 'idle' | 'joining' | 'joined' | 'left'
+
+const DEFAULT_CONNECTION_TIMEOUT = 30e3
+const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
+const DEFAULT_MAX_PEERS = 64
+
+/**
+ * A room of peers. Each pair of members connects directly (one `Peer` each);
+ * the driver is used to meet and to set up connections.
+ *
+ * @example
+ * ```js
+ * const { Room, MemoryDriver } = require('duplex-peer/room')
+ * const room = new Room({ id: 'lobby', driver: new MemoryDriver() })
+ * room.on('peer:join', ({ peer }) => console.log(peer.id, 'is here'))
+ * room.on('channel:message', ({ peer, data }) => console.log(peer.id, 'says', data))
+ * await room.join({ name: 'ann' })
+ * room.send('hello')
+ * ```
+ */
+export class Room extends EventEmitter<RoomEventMap> {
+  /** The room's id, as given. */
+  readonly id: string
+  /** This peer's id in the room (random, made anew for each `Room`). */
+  readonly localId: string
+  private readonly driver: Driver
+  private readonly config: RTCConfiguration | undefined
+  private readonly wrtc: WebRTCImplementation | undefined
+  private readonly connectionTimeout: number
+  private readonly maxMessageSize: number
+  private readonly maxPeers: number
+  private readonly codec: SignalingCodec = plainCodec
+  private readonly members = new Map<string, RoomPeer>()
+  private readonly topics = new Map<string, Promise<string>>()
+  private readonly log: createDebug.Debugger
+  private readonly host: RoomPeerHost
+  private phase: Phase = 'idle'
+  private localMetadata: JsonValue = null
+  private topic = ''
+  private ownTopic = ''
+  private inbound: Promise<void> = Promise.resolve()
+  private outbound: Promise<void> = Promise.resolve()
+  private transfers = 0
+  private readonly onDriverState = (state: DriverState): void => {
+    if (state !== 'active' || this.phase !== 'joined') return
+    // Messages may have been lost while inactive: announce again; peers that know us ignore it.
+    this.log('driver active again: announcing')
+    this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata }).catch(err => this.fail(err))
+  }
+
+  /** Makes a room; nothing happens until `join()`. Throws `ERR_INVALID_OPTION` for invalid options. */
+  constructor (options: RoomOptions) {
+    super()
+    if (options === null || typeof options !== 'object') throw roomError('new Room() takes an options object', RoomErrorCode.INVALID_OPTION)
+    const { id, driver, config, wrtc } = options
+    if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
+      throw roomError('id must be a string of 1 to 1024 characters', RoomErrorCode.INVALID_OPTION)
+    }
+    if (!isDriver(driver)) throw roomError('driver must be a signaling driver (subscribe, unsubscribe, publish, close, on, off, state)', RoomErrorCode.INVALID_OPTION)
+    if (config !== undefined && (config === null || typeof config !== 'object')) throw roomError('config must be an object', RoomErrorCode.INVALID_OPTION)
+    this.id = id
+    this.driver = driver
+    this.config = config
+    this.wrtc = wrtc
+    this.connectionTimeout = positive(options.connectionTimeout, DEFAULT_CONNECTION_TIMEOUT, 'connectionTimeout')
+    this.maxMessageSize = positive(options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize')
+    this.maxPeers = positive(options.maxPeers, DEFAULT_MAX_PEERS, 'maxPeers')
+    this.localId = randomHex(16)
+    this.log = createDebug(`${DEBUG_NAMESPACE}:room`)
+    this.host = {
+      signal: (peer, data) => this.sendSignal(peer, data),
+      stateChanged: (peer, state, error) => this.onStateChanged(peer, state, error),
+      message: (peer, label, data) => this.fire('channel:message', { peer, label, data }),
+      metadataChanged: peer => this.fire('peer:update', { peer, metadata: peer.metadata }),
+      nextTransfer: () => this.nextTransfer(),
+      maxMessageSize: this.maxMessageSize,
+      localMetadata: () => this.localMetadata,
+      debug: (format, ...args) => this.debug(format, ...args)
+    }
+    this.on('newListener', (event, listener) => {
+      if (event === 'peer:join') this.replayJoins(listener)
+    })
+  }
+
+  /** The other members, by id (read-only). A peer is here from `peer:join` to `peer:leave`. */
+  get peers (): ReadonlyMap<string, RoomPeer> {
+    return this.members
+  }
+
+  /** This peer's metadata. */
+  get metadata (): JsonValue {
+    return this.localMetadata
+  }
+
+  /** Whether the room is joined (after `join()` resolved, until `leave()`). */
+  get joined (): boolean {
+    return this.phase === 'joined'
+  }
+
+  /**
+   * Joins the room with `metadata` (a JSON value, at most 16 KiB as JSON),
+   * which the others see as `peer.metadata`. Resolves once subscribed and
+   * announced; connections to the peers there follow (`connection:connected`).
+   * Rejects with `ERR_INVALID_OPTION` (bad metadata), `ERR_ALREADY_JOINED`
+   * (a room is joined once) or `ERR_DRIVER`.
+   */
+  async join (metadata?: JsonValue): Promise<LocalPeer> {
+    if (this.phase !== 'idle') throw roomError(`room ${this.id} was already joined`, RoomErrorCode.ALREADY_JOINED)
+    const normalized = normalizeMetadata(metadata)
+    if ('error' in normalized) throw roomError(normalized.error, RoomErrorCode.INVALID_OPTION)
+    this.phase = 'joining'
+    this.localMetadata = normalized.metadata
+    try {
+      this.topic = await roomTopic(this.id)
+      this.ownTopic = await peerTopic(this.topic, this.localId)
+      // Our own topic first: a hello may come as soon as the announce is out.
+      await this.driver.subscribe(this.ownTopic, bytes => this.receive(this.ownTopic, bytes))
+      await this.driver.subscribe(this.topic, bytes => this.receive(this.topic, bytes))
+      if (this.phase !== 'joining') throw roomError('left while joining', RoomErrorCode.NOT_JOINED)
+      this.driver.on('state', this.onDriverState)
+      this.phase = 'joined'
+      await this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata })
+    } catch (err) {
+      await this.leave()
+      // leave() may have run before the subscriptions were made (a leave() during join()).
+      await this.unsubscribeAll()
+      throw (err as RoomError).code === RoomErrorCode.NOT_JOINED ? err : roomError(err, RoomErrorCode.DRIVER)
+    }
+    this.log('%s joined %s', this.localId, this.topic)
+    return { id: this.localId, metadata: this.localMetadata }
+  }
+
+  /**
+   * Leaves the room: tells the others (they drop us at once), closes every
+   * connection (`connection:closed` and `peer:leave` for each) and
+   * unsubscribes. The driver stays open. Never rejects; a left room cannot
+   * be joined again (make a new `Room`).
+   */
+  async leave (): Promise<void> {
+    const phase = this.phase
+    if (phase === 'left') return
+    this.phase = 'left'
+    if (phase === 'idle') return
+    this.driver.off('state', this.onDriverState)
+    if (phase === 'joined') {
+      await this.publish(this.topic, { type: 'leave', from: this.localId }).catch(err => this.debug('leave not published: %s', errorMessage(err)))
+    }
+    for (const peer of [...this.members.values()]) peer.finish('closed')
+    await this.unsubscribeAll()
+    await this.outbound
+  }
+
+  private async unsubscribeAll (): Promise<void> {
+    for (const topic of [this.topic, this.ownTopic]) {
+      if (topic) await this.driver.unsubscribe(topic).catch(err => this.debug('unsubscribe failed: %s', errorMessage(err)))
+    }
+  }
+
+  /**
+   * Sends `data` (a string, bytes or a JSON value) to every peer of the room,
+   * or to those in `to`; each gets `channel:message` with what was sent, on
+   * `label`. Peers not yet connected get it once connected; ids in `to` not
+   * in the room are skipped. Throws `ERR_NOT_JOINED`, `ERR_INVALID_DATA`,
+   * `ERR_INVALID_OPTION` or `ERR_MESSAGE_TOO_LARGE`.
+   * @example
+   * ```js
+   * room.send({ text: 'hi' }, { label: 'chat' })
+   * room.send(bytes, { to: [alice.id, bob.id] })
+   * ```
+   */
+  send (data: MessageData, options: RoomSendOptions = {}): void {
+    if (this.phase !== 'joined') throw roomError('send() needs a joined room', RoomErrorCode.NOT_JOINED)
+    const targets = this.targets(options?.to)
+    const frames = prepare(data, options, this.nextTransfer(), this.maxMessageSize)
+    for (const peer of targets) peer.sendFrames(frames)
+  }
+
+  /**
+   * Replaces this peer's metadata (a JSON value, at most 16 KiB as JSON): each
+   * connected peer gets `peer:update`, and peers connecting later get the new
+   * value. Throws `ERR_NOT_JOINED` or `ERR_INVALID_OPTION`.
+   */
+  updateMetadata (metadata: JsonValue): void {
+    if (this.phase !== 'joined') throw roomError('updateMetadata() needs a joined room', RoomErrorCode.NOT_JOINED)
+    const normalized = normalizeMetadata(metadata)
+    if ('error' in normalized) throw roomError(normalized.error, RoomErrorCode.INVALID_OPTION)
+    this.localMetadata = normalized.metadata
+    for (const peer of this.members.values()) peer.sendMetadata(this.localMetadata)
+  }
+
+  /** Whether delivered messages are taken: once subscribed (while joining too), until `leave()`. */
+  private get listening (): boolean {
+    return this.phase === 'joining' || this.phase === 'joined'
+  }
+
+  private targets (to: string | readonly string[] | undefined): RoomPeer[] {
+    const live = (peer: RoomPeer | undefined): peer is RoomPeer => peer !== undefined && !isFinal(peer.state)
+    if (to === undefined) return [...this.members.values()].filter(live)
+    const ids = typeof to === 'string' ? [to] : to
+    if (!Array.isArray(ids) || !ids.every(id => typeof id === 'string')) {
+      throw roomError('to must be a peer id or an array of peer ids', RoomErrorCode.INVALID_OPTION)
+    }
+    const targets: RoomPeer[] = []
+    for (const id of new Set(ids)) {
+      const peer = this.members.get(id)
+      if (live(peer)) targets.push(peer)
+      else this.debug('send: %s is not in the room, skipped', id)
+    }
+    return targets
+  }
+
+  /** Takes one delivered message, in order of delivery. */
+  private receive (topic: string, bytes: Uint8Array): void {
+    this.inbound = this.inbound.then(async () => {
+      if (!this.listening) return
+      const decoded = await this.codec.decode(bytes, { topic })
+      const message = decoded && parseMessage(decoded)
+      if (!message) {
+        this.debug('malformed signaling message of %d bytes dropped', bytes.byteLength)
+        return
+      }
+      if (this.listening) this.handle(message, topic)
+    }).catch(err => this.debug('signaling message failed: %s', errorMessage(err)))
+  }
+
+  private handle (message: SignalingMessage, topic: string): void {
+    if (message.from === this.localId) return
+    if ('to' in message && (message.to !== this.localId || topic !== this.ownTopic)) {
+      this.debug('%s for another peer dropped', message.type)
+      return
+    }
+    const known = this.members.get(message.from)
+    switch (message.type) {
+      case 'announce':
+        if (topic !== this.topic || known) return
+        if (!this.addPeer(message.from, message.metadata)) return
+        this.publish(this.topicOf(message.from), { type: 'hello', from: this.localId, to: message.from, metadata: this.localMetadata }, message.from)
+          .catch(err => this.fail(err))
+        return
+      case 'hello':
+        if (!known) this.addPeer(message.from, message.metadata)
+        return
+      case 'signal':
+        if (known) known.signal(message.data)
+        else this.debug('signal from unknown peer %s dropped', message.from)
+        return
+      case 'leave':
+        if (topic === this.topic && known) known.finish('closed')
+    }
+  }
+
+  private addPeer (id: string, metadata: JsonValue): boolean {
+    if (this.members.size >= this.maxPeers) {
+      this.debug('peer %s ignored: the room has maxPeers (%d)', id, this.maxPeers)
+      return false
+    }
+    let peer: RoomPeer
+    try {
+      peer = new RoomPeer(this.host, {
+        id,
+        metadata,
+        initiator: isInitiator(this.localId, id),
+        config: this.config,
+        wrtc: this.wrtc,
+        connectionTimeout: this.connectionTimeout,
+        maxMessageSize: this.maxMessageSize
+      })
+    } catch (err) {
+      this.fail(err)
+      return false
+    }
+    this.members.set(id, peer)
+    this.fire('peer:join', { peer })
+    this.fire('connection:new', { peer })
+    peer.start()
+    return true
+  }
+
+  private onStateChanged (peer: RoomPeer, state: RoomPeerState, error?: RoomError | PeerError): void {
+    switch (state) {
+      case 'failed':
+        this.fire('connection:failed', { peer, error: error ?? roomError('connection failed', RoomErrorCode.DRIVER) })
+        break
+      case 'connecting':
+      case 'connected':
+      case 'disconnected':
+      case 'closed':
+        this.fire(`connection:${state}`, { peer })
+        break
+      default:
+        break
+    }
+    if (isFinal(state) && this.members.get(peer.id) === peer) {
+      this.members.delete(peer.id)
+      this.topics.delete(peer.id)
+      this.fire('peer:leave', { peer })
+    }
+  }
+
+  private sendSignal (peer: RoomPeer, data: SignalData): void {
+    if (!this.listening) return
+    this.publish(this.topicOf(peer.id), { type: 'signal', from: this.localId, to: peer.id, data }, peer.id)
+      .catch(err => this.fail(err))
+  }
+
+  /** Publishes a message, after those published before (order is kept through the codec). */
+  private publish (topic: string | Promise<string>, message: SignalingMessage, to?: string): Promise<void> {
+    const done = this.outbound.then(async () => {
+      const bytes = encodeMessage(message)
+      if (bytes.byteLength > MAX_MESSAGE_BYTES) {
+        this.debug('%s of %d bytes not sent: over %d', message.type, bytes.byteLength, MAX_MESSAGE_BYTES)
+        return
+      }
+      const name = await topic
+      await this.driver.publish(name, await this.codec.encode(bytes, { topic: name, to }))
+    })
+    this.outbound = done.catch(() => undefined)
+    return done
+  }
+
+  private topicOf (id: string): Promise<string> {
+    let topic = this.topics.get(id)
+    if (!topic) {
+      topic = peerTopic(this.topic, id)
+      this.topics.set(id, topic)
+    }
+    return topic
+  }
+
+  private nextTransfer (): number {
+    this.transfers = this.transfers >= 0xffffffff ? 1 : this.transfers + 1
+    return this.transfers
+  }
+
+  /** Replays `peer:join` to a new listener for each peer already here (on the next microtask, once it is added). */
+  private replayJoins (listener: (...args: never[]) => void): void {
+    const present = [...this.members.values()]
+    if (present.length === 0) return
+    queueMicrotask(() => {
+      for (const peer of present) {
+        // `once()` adds a wrapper: call it, so it runs once and removes itself.
+        const registered = this.rawListeners('peer:join').find(l => l === listener || (l as { listener?: unknown }).listener === listener)
+        if (!registered) return
+        if (this.members.get(peer.id) !== peer) continue
+        try {
+          registered.call(this, { peer })
+        } catch (err) {
+          rethrow(err)
+        }
+      }
+    })
+  }
+
+  /** Emits, surfacing a listener's exception as an uncaught one instead of letting it break the room's state. */
+  private fire<E extends keyof RoomEventMap> (event: E, ...args: RoomEventMap[E]): void {
+    try {
+      (this.emit as (event: E, ...args: RoomEventMap[E]) => boolean)(event, ...args)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** A failure after join: `error` if listened to, a debug line otherwise. Coded errors keep their code; others get `ERR_DRIVER`. */
+  private fail (err: unknown): void {
+    const error = isCoded(err) ? err : roomError(err, RoomErrorCode.DRIVER)
+    this.debug('signaling failed: %s', error.message)
+    if (this.listenerCount('error') > 0) this.fire('error', error)
+  }
+
+  private debug (format: string, ...args: unknown[]): void {
+    this.log(`[${this.localId.slice(0, 7)}] ${format}`, ...args)
+  }
+}
+
+function isCoded (err: unknown): err is RoomError | PeerError {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string'
+}
+
+function isDriver (value: unknown): value is Driver {
+  if (value === null || typeof value !== 'object') return false
+  const d = value as Record<string, unknown>
+  return ['subscribe', 'unsubscribe', 'publish', 'close', 'on', 'off'].every(name => typeof d[name] === 'function')
+}
+
+function positive (value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw roomError(`${name} must be a positive number`, RoomErrorCode.INVALID_OPTION)
+  }
+  return value
+}
+
+function errorMessage (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,24 @@
+/**
+ * duplex-peer/room: peers meet by room id through a signaling driver, and
+ * each pair connects directly with a duplex-peer `Peer`. A preview: see the
+ * README's "Rooms (preview)" section for what works and what is to come.
+ *
+ * @example
+ * ```js
+ * const { Room, MemoryDriver } = require('duplex-peer/room')
+ * const room = new Room({ id: 'lobby', driver: new MemoryDriver() })
+ * room.on('channel:message', ({ peer, label, data }) => console.log(peer.id, label, data))
+ * await room.join({ name: 'ann' })
+ * room.send('hello everyone')
+ * ```
+ */
+export {
+  Room, type RoomOptions, type RoomSendOptions, type RoomEventMap, type LocalPeer,
+  type PeerEvent, type FailedEvent, type UpdateEvent, type MessageEvent
+} from './lib/room/room'
+export { RoomPeer, DEFAULT_LABEL, type RoomPeerState, type SendOptions } from './lib/room/room-peer'
+export type { Driver, DriverState, MessageHandler } from './lib/room/drivers/driver'
+export { MemoryDriver, MemoryHub } from './lib/room/drivers/memory'
+export { RoomErrorCode, type RoomError, type RoomErrorCodeValue } from './lib/room/errors'
+export type { JsonValue } from './lib/room/protocol'
+export type { MessageData, ReceivedData } from './lib/room/messages'

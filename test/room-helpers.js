@@ -1,0 +1,60 @@
+'use strict'
+// Shared helpers for the room tests: rooms of real peers in one process, on
+// loopback, meeting through a MemoryDriver on a hub of their own.
+const { Room, MemoryDriver, MemoryHub } = require('../dist/room')
+const { LOOPBACK, sha256, patternBytes } = require('./helpers')
+
+/** Makes `n` rooms with the same id, each with its driver, on a fresh hub (not joined). */
+function makeRooms (n, options = {}) {
+  const hub = new MemoryHub()
+  const id = `room-${Math.random().toString(36).slice(2)}`
+  const drivers = []
+  const rooms = []
+  for (let i = 0; i < n; i++) {
+    drivers.push(new MemoryDriver(hub))
+    rooms.push(new Room({ id, driver: drivers[i], ...LOOPBACK, connectionTimeout: 20e3, ...options }))
+  }
+  return { hub, rooms, drivers }
+}
+
+/** Resolves once `room` has `count` peers, every one connected. */
+function allConnected (room, count) {
+  const done = () => room.peers.size === count && [...room.peers.values()].every(p => p.state === 'connected')
+  return new Promise((resolve, reject) => {
+    if (done()) return resolve()
+    const check = () => {
+      if (!done()) return
+      room.off('connection:connected', check)
+      room.off('connection:failed', failed)
+      resolve()
+    }
+    const failed = ({ peer, error }) => reject(new Error(`connection to ${peer.id} failed: ${error.code} ${error.message}`))
+    room.on('connection:connected', check)
+    room.on('connection:failed', failed)
+  })
+}
+
+/** Resolves with the next `count` `channel:message` events of `room` on `label` (all of them if no label). */
+function messages (room, count, label) {
+  return new Promise(resolve => {
+    const got = []
+    const onMessage = event => {
+      if (label !== undefined && event.label !== label) return
+      got.push(event)
+      if (got.length === count) {
+        room.off('channel:message', onMessage)
+        resolve(got)
+      }
+    }
+    room.on('channel:message', onMessage)
+  })
+}
+
+/** Leaves every room and resolves once every underlying Peer has closed. */
+async function leaveAll (rooms) {
+  const peers = rooms.flatMap(room => [...room.peers.values()].map(p => p.peer))
+  await Promise.all(rooms.map(room => room.leave()))
+  await Promise.all(peers.map(peer => peer._pc === null ? null : new Promise(resolve => peer.once('close', resolve))))
+}
+
+module.exports = { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }
