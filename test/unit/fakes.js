@@ -210,4 +210,14 @@ function recorder (names, extra = {}) {
   return host
 }
 
-module.exports = { lib, installClock, settle, FakeChannel, FakePeerConnection, recorder, OFFER_SDP, ANSWER_SDP }
+/** Runs `fn(clock)` with the fake clock installed, removing it afterwards. */
+async function withClock (fn) {
+  const clock = installClock()
+  try {
+    await fn(clock)
+  } finally {
+    clock.uninstall()
+  }
+}
+
+module.exports = { lib, installClock, withClock, settle, FakeChannel, FakePeerConnection, recorder, OFFER_SDP, ANSWER_SDP }

@@ -2,7 +2,7 @@
 // FlowControl (lib/flow.ts) against a fake control channel, a fake sender
 // and a fake clock.
 const test = require('tape')
-const { lib, installClock, FakeChannel } = require('./fakes')
+const { lib, withClock, FakeChannel } = require('./fakes')
 const { FlowControl, RECEIVE_WINDOW, CONTROL_GRACE } = lib('flow.js')
 
 /** Flow control whose host reports `consumed` as the application's reads, with a recording sender. */
@@ -17,15 +17,6 @@ function setup ({ readyState = 'open' } = {}) {
   const channel = new FakeChannel({ readyState })
   const messages = () => channel.sent.map(m => JSON.parse(m))
   return { flow, host, channel, messages }
-}
-
-async function withClock (fn) {
-  const clock = installClock()
-  try {
-    await fn(clock)
-  } finally {
-    clock.uninstall()
-  }
 }
 
 test('flow: an open control channel gets the first credit at once; a connecting one when it opens', t => {

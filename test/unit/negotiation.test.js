@@ -2,7 +2,7 @@
 // Negotiation (lib/negotiation.ts) against a fake RTCPeerConnection and a
 // fake clock.
 const test = require('tape')
-const { lib, installClock, settle, FakePeerConnection, recorder, OFFER_SDP, ANSWER_SDP } = require('./fakes')
+const { lib, withClock, settle, FakePeerConnection, recorder, OFFER_SDP, ANSWER_SDP } = require('./fakes')
 const { Negotiation } = lib('negotiation.js')
 
 function setup (options = {}) {
@@ -23,15 +23,6 @@ function setup (options = {}) {
   const negotiation = new Negotiation(host)
   const pcCalls = name => pc.calls.filter(c => c[0] === name).map(c => c[1])
   return { negotiation, host, pc, pcCalls }
-}
-
-async function withClock (fn) {
-  const clock = installClock()
-  try {
-    await fn(clock)
-  } finally {
-    clock.uninstall()
-  }
 }
 
 /** Lets a negotiation run: the batching microtask, the offer timer, the promise callbacks. */

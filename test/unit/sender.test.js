@@ -1,7 +1,7 @@
 'use strict'
 // ChannelSender (lib/sender.ts) against a fake data channel and a fake clock.
 const test = require('tape')
-const { lib, installClock, settle, FakeChannel } = require('./fakes')
+const { lib, withClock, settle, FakeChannel } = require('./fakes')
 const { ChannelSender } = lib('sender.js')
 
 const bytes = (s) => Buffer.from(s)
@@ -20,16 +20,6 @@ function setup ({ chunkSize = 16, highWaterMark = 64, max = 1024, countBuffered 
   const channel = new FakeChannel({ countBuffered })
   sender.attach(channel)
   return { sender, channel, errors }
-}
-
-/** Runs `fn(clock)` with the fake clock installed, removing it afterwards. */
-async function withClock (fn) {
-  const clock = installClock()
-  try {
-    await fn(clock)
-  } finally {
-    clock.uninstall()
-  }
 }
 
 test('sender: nothing goes out before open; queued writes go at open', t => withClock(clock => {

@@ -2,20 +2,11 @@
 // The server's HeldMessages (lib/server/held.ts) and RateLimiter
 // (lib/server/rate-limit.ts), with a fake clock.
 const test = require('tape')
-const { lib, installClock } = require('./fakes')
+const { lib, withClock } = require('./fakes')
 const { HeldMessages } = lib('server/held.js')
 const { RateLimiter } = lib('server/rate-limit.js')
 
 const message = (dst, n) => ({ type: 'OFFER', src: 'a', dst, payload: n })
-
-async function withClock (fn) {
-  const clock = installClock()
-  try {
-    await fn(clock)
-  } finally {
-    clock.uninstall()
-  }
-}
 
 test('held: messages are handed over in order, once', t => withClock(clock => {
   const expired = []
