@@ -5,7 +5,7 @@
  * - `metadata` `{ metadata }`: the sender's current metadata (presence), sent
  *   when the connection opens and on each `updateMetadata()`.
  */
-import { MAX_METADATA_BYTES, type JsonValue } from './protocol'
+import { MAX_METADATA_BYTES, parseJsonObject, type JsonValue } from './protocol'
 
 /** A control message. */
 export type ControlMessage = { readonly type: 'metadata', readonly metadata: JsonValue }
@@ -23,14 +23,8 @@ export function encodeControlMessage (message: ControlMessage): Uint8Array {
 /** Reads a control message, or returns `null` for anything malformed or unknown. Never throws. */
 export function parseControlMessage (bytes: Uint8Array): ControlMessage | null {
   if (bytes.byteLength > MAX_CONTROL_BYTES) return null
-  let value: unknown
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
-  } catch {
-    return null
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
-  const obj = value as Record<string, unknown>
+  const obj = parseJsonObject(bytes)
+  if (!obj) return null
   if (obj.type === 'metadata' && obj.metadata !== undefined) return { type: 'metadata', metadata: obj.metadata as JsonValue }
   return null
 }

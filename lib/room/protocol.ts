@@ -63,12 +63,10 @@ export function isPeerId (value: unknown): value is string {
 }
 
 /**
- * Reads a delivered message: the typed message, or `null` for anything that
- * is not a well-formed message of this version (too large, not UTF-8, not
- * JSON, unknown type, missing or malformed field). Never throws.
+ * Reads `bytes` as a JSON object: strict UTF-8, then JSON, then not `null`,
+ * an array or a primitive. `null` for anything else. Never throws.
  */
-export function parseMessage (bytes: Uint8Array): SignalingMessage | null {
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0 || bytes.byteLength > MAX_MESSAGE_BYTES) return null
+export function parseJsonObject (bytes: Uint8Array): Record<string, unknown> | null {
   let value: unknown
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
@@ -76,7 +74,18 @@ export function parseMessage (bytes: Uint8Array): SignalingMessage | null {
     return null
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
-  const obj = value as Record<string, unknown>
+  return value as Record<string, unknown>
+}
+
+/**
+ * Reads a delivered message: the typed message, or `null` for anything that
+ * is not a well-formed message of this version (too large, not UTF-8, not
+ * JSON, unknown type, missing or malformed field). Never throws.
+ */
+export function parseMessage (bytes: Uint8Array): SignalingMessage | null {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0 || bytes.byteLength > MAX_MESSAGE_BYTES) return null
+  const obj = parseJsonObject(bytes)
+  if (!obj) return null
   if (obj.v !== PROTOCOL_VERSION || !isPeerId(obj.from)) return null
   const from = obj.from
   switch (obj.type) {
