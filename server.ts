@@ -9,7 +9,9 @@
  * ```
  */
 export { PeerServer, attachPeerServer, PeerServerInstance, type PeerServerMessage } from './lib/server/server'
-export type { PeerServerOptions, CorsOptions, ResolvedOptions } from './lib/server/options'
+export type { PeerServerOptions, CorsOptions, ResolvedOptions, RoomRelayOptions, ResolvedRelayOptions } from './lib/server/options'
 export type { PeerServerClient } from './lib/server/client'
 export { MessageType, type MessageTypeValue } from './lib/peerserver-protocol'
 export { Errors, type RelayedMessage } from './lib/server/protocol'
+export type { RelayStats } from './lib/server/relay'
+export { RelayCloseCode, RelayOp } from './lib/room/drivers/relay-protocol'

@@ -3,6 +3,7 @@
  * same names and defaults, plus limits that protect the server.
  */
 import type { ServerOptions as WebSocketServerOptions, WebSocketServer } from 'ws'
+import { MAX_TOPIC_BYTES } from '../room/drivers/relay-protocol'
 
 /** Which origins may call the HTTP API from a browser. */
 export interface CorsOptions {
@@ -60,10 +61,53 @@ export interface PeerServerOptions {
   max_held_bytes?: number
   /** Longest id accepted (characters). Default `128`. */
   max_id_length?: number
+  /**
+   * The room relay at `{path}/rooms` (the broker of `duplex-peer/room`'s
+   * `WebSocketDriver`): `true` (default) with the default limits, an object
+   * to change them, `false` to turn it off.
+   */
+  rooms?: boolean | RoomRelayOptions
 }
 
+/** Limits of the room relay, all optional. */
+export interface RoomRelayOptions {
+  /** Longest topic (bytes, at most 255). Default `128`. */
+  max_topic_length?: number
+  /** Largest payload a client may publish (bytes). Default `65536`. */
+  max_message_size?: number
+  /** Most topics one client may subscribe to at once. Default `64`. */
+  max_subscriptions?: number
+  /** Messages per second a client may send on average. Default `100`. */
+  rate_limit?: number
+  /** Messages a client may send in a burst above {@link rate_limit}. Default `200`. */
+  rate_burst?: number
+  /** Most relay clients connected at once. Default `5000`. */
+  max_clients?: number
+  /** A client with more than this many bytes waiting in its socket is cut off as not reading. Default `4 MiB`. */
+  max_buffered_bytes?: number
+  /** A client that has not answered a WebSocket ping for this long (ms) is cut off. Default `30000`. */
+  ping_interval?: number
+}
+
+/** The relay limits in effect. */
+export type ResolvedRelayOptions = Required<RoomRelayOptions>
+
+/** The relay's defaults. */
+export const RELAY_DEFAULTS: Readonly<ResolvedRelayOptions> = Object.freeze({
+  max_topic_length: 128,
+  max_message_size: 64 * 1024,
+  max_subscriptions: 64,
+  rate_limit: 100,
+  rate_burst: 200,
+  max_clients: 5000,
+  max_buffered_bytes: 4 * 1024 * 1024,
+  ping_interval: 30000
+})
+
 /** The options in effect: every default filled in. */
-export interface ResolvedOptions extends Required<Omit<PeerServerOptions, 'ssl' | 'generateClientId' | 'createWebSocketServer'>> {
+export interface ResolvedOptions extends Required<Omit<PeerServerOptions, 'ssl' | 'generateClientId' | 'createWebSocketServer' | 'rooms'>> {
+  /** The room relay's limits, `false` if it is off. */
+  rooms: ResolvedRelayOptions | false
   /** As given. */
   ssl?: PeerServerOptions['ssl']
   /** As given. */
@@ -90,7 +134,8 @@ export const DEFAULTS: Readonly<ResolvedOptions> = Object.freeze({
   rate_burst: 200,
   max_held_messages: 100,
   max_held_bytes: 8 * 1024 * 1024,
-  max_id_length: 128
+  max_id_length: 128,
+  rooms: RELAY_DEFAULTS
 })
 
 /**
@@ -103,7 +148,8 @@ export function resolveOptions (options: PeerServerOptions = {}): ResolvedOption
   for (const [name, value] of Object.entries(options)) {
     if (value !== undefined) (given as Record<string, unknown>)[name] = value
   }
-  const resolved: ResolvedOptions = { ...DEFAULTS, ...given }
+  const { rooms, ...rest } = given
+  const resolved: ResolvedOptions = { ...DEFAULTS, ...rest, rooms: resolveRelayOptions(rooms) }
   // Ports often come from the environment, as text.
   if (typeof resolved.port === 'string' && /^\d+$/.test(resolved.port)) resolved.port = Number(resolved.port)
   resolved.path = normalizePath(resolved.path)
@@ -127,6 +173,34 @@ export function resolveOptions (options: PeerServerOptions = {}): ResolvedOption
   }
   resolved.allow_discovery = !!resolved.allow_discovery
   return resolved
+}
+
+/** The relay's limits from the `rooms` option (`false` when it is off). */
+export function resolveRelayOptions (rooms: unknown): ResolvedRelayOptions | false {
+  if (rooms === undefined || rooms === true) return { ...RELAY_DEFAULTS }
+  if (rooms === false) return false
+  if (typeof rooms !== 'object' || rooms === null || Array.isArray(rooms)) {
+    throw new TypeError('PeerServer option rooms must be a boolean or an object of relay limits')
+  }
+  const resolved: Record<string, unknown> = { ...RELAY_DEFAULTS }
+  for (const [name, value] of Object.entries(rooms)) {
+    if (!(name in RELAY_DEFAULTS)) throw new TypeError(`PeerServer option rooms.${name} is not a relay option`)
+    if (value !== undefined) resolved[name] = value
+  }
+  for (const name of Object.keys(RELAY_DEFAULTS)) {
+    const value = resolved[name]
+    if (name === 'rate_limit') {
+      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+        throw new TypeError(`PeerServer option rooms.rate_limit must be a positive number, got ${String(value)}`)
+      }
+      continue
+    }
+    const max = name === 'max_topic_length' ? MAX_TOPIC_BYTES : Number.MAX_SAFE_INTEGER
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+      throw new TypeError(`PeerServer option rooms.${name} must be an integer from 1 to ${max}, got ${String(value)}`)
+    }
+  }
+  return resolved as unknown as ResolvedRelayOptions
 }
 
 /** `'/'`, or the path with one leading and no trailing slash. */

@@ -12,6 +12,7 @@ import { WebSocketServer, type ServerOptions as WebSocketServerOptions } from 'w
 import { resolveOptions, type PeerServerOptions, type ResolvedOptions } from './options'
 import { createHttpHandler } from './http'
 import { Signaling } from './signaling'
+import { Relay, type RelayStats } from './relay'
 import type { PeerServerClient } from './client'
 import type { RelayedMessage } from './protocol'
 
@@ -45,8 +46,12 @@ export class PeerServerInstance extends EventEmitter {
   readonly server: http.Server | https.Server
   /** The path of the WebSocket (`{path}/peerjs`). */
   readonly socketPath: string
+  /** The path of the room relay's WebSocket (`{path}/rooms`), `null` if the relay is off. */
+  readonly roomsPath: string | null
   private readonly signaling: Signaling
   private readonly wss: WebSocketServer
+  private readonly relay: Relay | null = null
+  private readonly relayWss: WebSocketServer | null = null
   private readonly ownsServer: boolean
   private readonly onRequest: (req: http.IncomingMessage, res: http.ServerResponse) => void
   private readonly onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -75,6 +80,15 @@ export class PeerServerInstance extends EventEmitter {
     }
     this.wss = this.options.createWebSocketServer ? this.options.createWebSocketServer(wsOptions) : new WebSocketServer(wsOptions)
     this.wss.on('error', err => { if (this.listenerCount('error') > 0) this.emit('error', err) })
+    const relayOptions = this.options.rooms
+    this.roomsPath = relayOptions ? (this.options.path === '/' ? '' : this.options.path) + '/rooms' : null
+    if (relayOptions) {
+      const onError = (err: unknown): void => { if (this.listenerCount('error') > 0) this.emit('error', err) }
+      this.relay = new Relay(relayOptions, onError)
+      const relayWsOptions: WebSocketServerOptions = { noServer: true, maxPayload: Relay.maxFrame(relayOptions), perMessageDeflate: false }
+      this.relayWss = this.options.createWebSocketServer ? this.options.createWebSocketServer(relayWsOptions) : new WebSocketServer(relayWsOptions)
+      this.relayWss.on('error', onError)
+    }
 
     const api = createHttpHandler({
       options: this.options,
@@ -91,6 +105,12 @@ export class PeerServerInstance extends EventEmitter {
     this.onUpgrade = (req, socket, head) => {
       let pathname = ''
       try { pathname = new URL(req.url ?? '', 'http://localhost').pathname } catch { /* not ours */ }
+      if (this.relay && this.relayWss && this.roomsPath && (pathname === this.roomsPath || pathname === this.roomsPath + '/')) {
+        const relay = this.relay
+        socket.on('error', () => socket.destroy())
+        this.relayWss.handleUpgrade(req, socket, head, ws => relay.accept(ws))
+        return
+      }
       if (pathname !== this.socketPath && pathname !== this.socketPath + '/') {
         // Leave other paths to the application's own upgrade listeners, if it has any.
         if (this.server.listenerCount('upgrade') <= 1) {
@@ -108,6 +128,9 @@ export class PeerServerInstance extends EventEmitter {
   /** The ids of the connected clients. */
   get clients (): string[] { return this.signaling.realm.ids() }
 
+  /** Clients and topics of the room relay (`null` if it is off). */
+  get roomStats (): RelayStats | null { return this.relay ? this.relay.stats() : null }
+
   /** The address the server listens on (`null` before it does). */
   address (): AddressInfo | string | null { return this.server.address() }
 
@@ -122,6 +145,8 @@ export class PeerServerInstance extends EventEmitter {
     }
     this.closing = true
     this.signaling.close()
+    this.relay?.close()
+    this.relayWss?.close()
     this.server.off('request', this.onRequest)
     this.server.off('upgrade', this.onUpgrade)
     this.wss.close()
