@@ -260,6 +260,38 @@ test('WebSocketDriver: bad options and arguments are coded errors', async t => {
   await off.close()
 })
 
+test('WebSocketDriver: delivery on a relay follows the driver contract', async t => {
+  const server = await startServer()
+  const url = `ws://${HOST}:${server.port}/rooms`
+  const a = new WebSocketDriver(url)
+  const b = new WebSocketDriver(url)
+  try {
+    await allState([a, b], 'active')
+    const got = { a: [], b: [] }
+    const record = (who, topic) => data => got[who].push(`${topic}:${Buffer.from(data).toString()}`)
+    await a.subscribe('t', record('a', 't'))
+    await a.subscribe('u', record('a', 'u'))
+    await b.subscribe('t', record('b', 't'))
+    t.equal(server.instance.roomStats.topics, 2, 'the subscriptions are in place when subscribe() resolves')
+    const has = (who, item) => until(() => got[who].includes(item))
+    await b.publish('t', bytes('one'))
+    await Promise.all([has('a', 't:one'), has('b', 't:one')])
+    await a.publish('u', bytes('two')) // b is not subscribed to u
+    await a.publish('t', bytes('mark')) // once b has this, the relay has passed on "two" (one socket is read in order)
+    await has('b', 't:mark')
+    await b.unsubscribe('t')
+    await b.subscribe('u', record('b', 'u')) // resolves once the relay confirms: the unsubscribe before it is done
+    await a.publish('t', bytes('three')) // b unsubscribed
+    await a.publish('u', bytes('end'))
+    await Promise.all([has('a', 'u:end'), has('b', 'u:end')])
+    t.deepEqual(got.a, ['t:one', 'u:two', 't:mark', 't:three', 'u:end'], 'a got what b published, and its own messages (the publisher\'s subscription included)')
+    t.deepEqual(got.b, ['t:one', 't:mark', 'u:end'], 'b got its own message, nothing on u before subscribing, nothing on t after unsubscribing')
+  } finally {
+    await Promise.all([a.close(), b.close()])
+    await server.close()
+  }
+})
+
 /** Resolves once every driver's state is `state`. */
 function allState (drivers, state) {
   return Promise.all(drivers.map(driver => driver.state === state ? null : new Promise(resolve => {
