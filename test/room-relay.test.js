@@ -192,6 +192,25 @@ test('relay abuse: a client that does not read is cut off; the others keep getti
   }
 })
 
+test('relay: a client that does not answer pings is cut off; one that does stays', async t => {
+  const server = await startServer({ rooms: { ping_interval: 50 } })
+  try {
+    const [live] = await connected(server.port, 1)
+    const mute = new WebSocket(`ws://${HOST}:${server.port}/rooms`, { autoPong: false })
+    mute.on('error', () => {})
+    let pings = 0
+    mute.on('ping', () => { pings++ })
+    const closed = new Promise(resolve => mute.once('close', code => resolve(code)))
+    t.equal(await closed, 1006, 'the client that never answers is cut off')
+    t.ok(pings >= 1, `after ${pings} ping(s)`)
+    await live.subscribe('still') // the live client, pinged as often, is still served
+    t.equal(server.instance.roomStats.clients, 1, 'the client that answers pings is still connected')
+    await live.close()
+  } finally {
+    await server.close()
+  }
+})
+
 test('relay: the frame parser never throws and reads back what encodeRelayFrame wrote', t => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom('client', 'relay'), fc.integer({ min: 1, max: 255 }), (data, from, max) => {
     const parsed = parseRelayFrame(data, from, max)
