@@ -311,6 +311,20 @@ test('WebSocketDriver: delivery on a relay follows the driver contract', async t
   }
 })
 
+test('WebSocketDriver: a connection that never opens is abandoned and tried again', async t => {
+  t.timeoutAfter(10e3)
+  const net = require('net')
+  const sockets = []
+  const hole = net.createServer(socket => { sockets.push(socket); socket.on('error', () => {}) }) // accepts, never answers
+  await new Promise(resolve => hole.listen(0, HOST, resolve))
+  const driver = new WebSocketDriver({ url: `ws://${HOST}:${hole.address().port}/rooms`, connectTimeout: 50, minReconnectDelay: 10, maxReconnectDelay: 20 })
+  await until(() => sockets.length >= 3)
+  t.equal(driver.state, 'inactive', `still inactive after ${sockets.length} attempts`)
+  await driver.close()
+  for (const socket of sockets) socket.destroy()
+  await new Promise(resolve => hole.close(resolve))
+})
+
 /** Resolves once every driver's state is `state`. */
 function allState (drivers, state) {
   return Promise.all(drivers.map(driver => driver.state === state ? null : new Promise(resolve => {

@@ -23,6 +23,8 @@ export interface WebSocketDriverOptions {
   minReconnectDelay?: number
   /** Longest delay (ms) between reconnection attempts. Default `10000`. */
   maxReconnectDelay?: number
+  /** A connection attempt not open within this many ms is abandoned and tried again. Default `10000`. */
+  connectTimeout?: number
   /** Largest payload `publish()` accepts (bytes); keep it at most the relay's `max_message_size`. Default `65536`. */
   maxMessageSize?: number
   /** A WebSocket constructor to use instead of the browser's or `ws`. */
@@ -54,6 +56,7 @@ export class WebSocketDriver extends EventEmitter implements Driver {
   private readonly minDelay: number
   private readonly maxDelay: number
   private readonly maxMessageSize: number
+  private readonly connectTimeout: number
   private readonly Socket: BinarySocketConstructor
   private readonly subscriptions = new Map<string, MessageHandler>()
   /** Subscriptions sent and not acknowledged yet, with who waits for them. */
@@ -63,6 +66,7 @@ export class WebSocketDriver extends EventEmitter implements Driver {
   private closed = false
   private attempts = 0
   private timer: ReturnType<typeof setTimeout> | null = null
+  private openTimer: ReturnType<typeof setTimeout> | null = null
 
   /** Connects to the relay at `url` (a URL string or the options). */
   constructor (options: string | WebSocketDriverOptions) {
@@ -75,6 +79,7 @@ export class WebSocketDriver extends EventEmitter implements Driver {
     this.minDelay = positive(opts.minReconnectDelay, 250, 'minReconnectDelay')
     this.maxDelay = Math.max(this.minDelay, positive(opts.maxReconnectDelay, 10000, 'maxReconnectDelay'))
     this.maxMessageSize = positive(opts.maxMessageSize, 64 * 1024, 'maxMessageSize')
+    this.connectTimeout = positive(opts.connectTimeout, 10000, 'connectTimeout')
     if (opts.WebSocket !== undefined && typeof opts.WebSocket !== 'function') {
       throw roomError('WebSocketDriver option WebSocket must be a constructor', RoomErrorCode.INVALID_OPTION)
     }
@@ -142,6 +147,7 @@ export class WebSocketDriver extends EventEmitter implements Driver {
     this.release()
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    this.clearOpenTimer()
     const socket = this.socket
     this.socket = null
     if (socket) {
@@ -165,8 +171,17 @@ export class WebSocketDriver extends EventEmitter implements Driver {
     socket.binaryType = 'arraybuffer'
     this.socket = socket
     socket.onerror = () => { /* followed by close */ }
+    this.openTimer = setTimeout(() => {
+      this.openTimer = null
+      if (this.socket !== socket) return
+      debug('no connection to %s within %d ms', this.url, this.connectTimeout)
+      this.socket = null
+      try { socket.close() } catch { /* not open */ }
+      this.retry()
+    }, this.connectTimeout)
     socket.onopen = () => {
       if (this.socket !== socket) return
+      this.clearOpenTimer()
       this.resubscribe()
     }
     socket.onmessage = event => {
@@ -176,10 +191,16 @@ export class WebSocketDriver extends EventEmitter implements Driver {
       if (this.socket !== socket) return
       debug('relay connection closed (%s %s)', event.code, event.reason ?? '')
       this.socket = null
+      this.clearOpenTimer()
       this.release()
       this.setState('inactive')
       this.retry()
     }
+  }
+
+  private clearOpenTimer (): void {
+    if (this.openTimer) clearTimeout(this.openTimer)
+    this.openTimer = null
   }
 
   /** Subscribes again to every topic; active once the relay confirmed them all. */
