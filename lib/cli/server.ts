@@ -37,7 +37,8 @@ export function serve (values: CliValues): Promise<ExitCode> {
       // The first line is for scripts: the port.
       process.stdout.write(`listening on port ${info.port}\n`)
       process.stderr.write(`duplex-peer signaling server at ${base} (key "${key}")\n` +
-        `  receive: npx duplex-peer receive --server ${base}${key === 'peerjs' ? '' : `?key=${key}`} > FILE\n`)
+        `  receive: npx duplex-peer receive --server ${base}${key === 'peerjs' ? '' : `?key=${key}`} > FILE\n` +
+        (server.roomsPath ? `  rooms (WebSocketDriver): ws://${shown}:${info.port}${server.roomsPath}\n` : ''))
       if (!values.quiet) {
         server.on('connection', client => process.stderr.write(`+ ${client.getId()}\n`))
         server.on('disconnect', client => process.stderr.write(`- ${client.getId()}\n`))
