@@ -100,6 +100,18 @@ test('room transfer: a web ReadableStream of unknown length, and an empty one', 
   t.deepEqual([last.current, last.total], [size, size], 'progress ends at the length')
 })
 
+test('room transfer: a Blob is read as it is sent, its length known from the start', async t => {
+  t.timeoutAfter(30e3)
+  const data = patternBytes(MiB + 17, 13)
+  const got = messages(b, 1, 'blob')
+  const transfer = bOnA.send(new Blob([data.subarray(0, 1000), data.subarray(1000)]), { label: 'blob' })
+  const totals = new Set()
+  for await (const progress of transfer) totals.add(progress.total)
+  await transfer
+  t.deepEqual([...totals], [MiB + 17], 'every progress update has the total')
+  t.equal(sha256((await got)[0].data), sha256(data), 'intact (SHA-256)')
+})
+
 test('room transfer: one stream to two peers; both get it whole', async t => {
   t.timeoutAfter(30e3)
   const size = 8 * MiB

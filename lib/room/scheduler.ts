@@ -111,7 +111,9 @@ export class Outgoing {
 export interface FrameWriter {
   /** Queues a frame; `false` once the writer holds as much as it should (then wait for `drain`). */
   write (frame: Uint8Array): boolean
+  /** Listens once for `drain` (room again) or `close` (no more writing). */
   once (event: 'drain' | 'close', listener: () => void): unknown
+  /** Stops listening. */
   removeListener (event: 'drain' | 'close', listener: () => void): unknown
 }
 

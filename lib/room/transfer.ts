@@ -177,8 +177,8 @@ export class Transfer implements PromiseLike<void>, AsyncIterable<TransferProgre
   }
 
   /** @internal Adds a target and its outgoing part. */
-  add (peer: RoomPeer, outgoing: Outgoing): void {
-    this.targets.set(peer, { peer, outgoing, current: 0, total: null, state: 'sending' })
+  add (peer: RoomPeer, outgoing: Outgoing, total: number | null): void {
+    this.targets.set(peer, { peer, outgoing, current: 0, total, state: 'sending' })
   }
 
   /** @internal Starts: listens to the signal; settles at once with no targets. */
@@ -276,7 +276,7 @@ export function startTransfer (data: unknown, options: SendOptions | undefined, 
       received: () => result.received(peer),
       failed: error => result.failed(peer, error)
     })
-    result.add(peer, outgoing)
+    result.add(peer, outgoing, source.total)
     return { peer, outgoing }
   })
   if (targets.length === 0) source.cancel(roomError('the transfer has no targets', RoomErrorCode.TRANSFER_ABORTED))
