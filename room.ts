@@ -14,8 +14,10 @@
  */
 export {
   Room, type RoomOptions, type RoomSendOptions, type RoomEventMap, type LocalPeer,
-  type PeerEvent, type FailedEvent, type UpdateEvent, type MessageEvent
+  type PeerEvent, type FailedEvent, type UpdateEvent, type MessageEvent, type MessageErrorEvent
 } from './lib/room/room'
+export { Transfer, type TransferProgress } from './lib/room/transfer'
+export type { ReadableLike } from './lib/room/sources'
 export { RoomPeer, DEFAULT_LABEL, type RoomPeerState, type SendOptions } from './lib/room/room-peer'
 export type { Driver, DriverState, MessageHandler } from './lib/room/drivers/driver'
 export { MemoryDriver, MemoryHub } from './lib/room/drivers/memory'

@@ -4,11 +4,17 @@
  * connected, what they tell each other goes here, not through the broker.
  * - `metadata` `{ metadata }`: the sender's current metadata (presence), sent
  *   when the connection opens and on each `updateMetadata()`.
+ * - `received` `{ transfer }`: a transfer from the remote arrived whole.
+ * - `refused` `{ transfer, reason }`: a transfer from the remote was refused
+ *   or dropped (over the limits, malformed); the sender stops it.
  */
 import { MAX_METADATA_BYTES, parseJsonObject, type JsonValue } from './protocol'
 
 /** A control message. */
-export type ControlMessage = { readonly type: 'metadata', readonly metadata: JsonValue }
+export type ControlMessage =
+  | { readonly type: 'metadata', readonly metadata: JsonValue }
+  | { readonly type: 'received', readonly transfer: number }
+  | { readonly type: 'refused', readonly transfer: number, readonly reason: string }
 
 /** Largest control message accepted, in bytes. */
 export const MAX_CONTROL_BYTES = MAX_METADATA_BYTES + 1024
@@ -26,5 +32,9 @@ export function parseControlMessage (bytes: Uint8Array): ControlMessage | null {
   const obj = parseJsonObject(bytes)
   if (!obj) return null
   if (obj.type === 'metadata' && obj.metadata !== undefined) return { type: 'metadata', metadata: obj.metadata as JsonValue }
+  const transfer = obj.transfer
+  if (typeof transfer !== 'number' || !Number.isInteger(transfer) || transfer < 1 || transfer > 0xffffffff) return null
+  if (obj.type === 'received') return { type: 'received', transfer }
+  if (obj.type === 'refused' && typeof obj.reason === 'string') return { type: 'refused', transfer, reason: obj.reason.slice(0, 1024) }
   return null
 }

@@ -23,7 +23,13 @@ export const RoomErrorCode = {
   /** `send()` to a peer whose connection is closed or failed. */
   PEER_CLOSED: 'ERR_PEER_CLOSED',
   /** The driver was closed. */
-  DRIVER_CLOSED: 'ERR_DRIVER_CLOSED'
+  DRIVER_CLOSED: 'ERR_DRIVER_CLOSED',
+  /** A transfer was aborted: by the sender's `AbortSignal` (on both sides), or by the sender's failure. */
+  TRANSFER_ABORTED: 'ERR_TRANSFER_ABORTED',
+  /** The receiver refused or dropped a transfer (over its `maxMessageSize`, too many at once, malformed). */
+  TRANSFER_REFUSED: 'ERR_TRANSFER_REFUSED',
+  /** The stream or `Blob` being sent failed while it was read. */
+  SOURCE_FAILED: 'ERR_SOURCE_FAILED'
 } as const
 
 /** One of the {@link RoomErrorCode} values. */

@@ -4,9 +4,15 @@
  */
 import { PayloadKind, type PayloadKindValue } from './frames'
 import type { JsonValue } from './protocol'
+import type { ReadableLike } from './sources'
 
-/** What can be sent: a string, bytes (`Uint8Array`, `Buffer`, another `ArrayBufferView`, `ArrayBuffer`), or a JSON value. */
-export type MessageData = string | Uint8Array | ArrayBufferView | ArrayBuffer | JsonValue
+/**
+ * What can be sent: a string, bytes (`Uint8Array`, `Buffer`, another
+ * `ArrayBufferView`, `ArrayBuffer`), a JSON value, a `Blob`, a web
+ * `ReadableStream` or a Node `Readable` of bytes or strings (the last three
+ * arrive as bytes).
+ */
+export type MessageData = string | Uint8Array | ArrayBufferView | ArrayBuffer | JsonValue | Blob | ReadableStream<unknown> | ReadableLike
 
 /** What arrives: a string, a `Uint8Array`, or a JSON value (by what was sent). */
 export type ReceivedData = string | Uint8Array | JsonValue

@@ -8,10 +8,14 @@ import type { PeerError } from '../errors'
 import type { SignalData } from '../signal'
 import type { WebRTCImplementation } from '../webrtc'
 import { roomError, RoomErrorCode, type RoomError } from './errors'
-import { parseFrame, encodeTransfer, encodeControl, encodeLabel, Reassembler } from './frames'
-import { encodePayload, decodePayload, type MessageData, type ReceivedData } from './messages'
-import { encodeControlMessage, parseControlMessage } from './control'
+import { parseFrame, encodeControl, Reassembler } from './frames'
+import { decodePayload, type MessageData, type ReceivedData } from './messages'
+import { encodeControlMessage, parseControlMessage, type ControlMessage } from './control'
 import type { JsonValue } from './protocol'
+import { SendQueue, type Outgoing } from './scheduler'
+import { startTransfer, type SendOptions, type Transfer } from './transfer'
+
+export { DEFAULT_LABEL, type SendOptions } from './transfer'
 
 /**
  * Where a connection to a room peer stands:
@@ -34,15 +38,6 @@ export function isFinal (state: RoomPeerState): boolean {
   return TRANSITIONS[state].length === 0
 }
 
-/** Label of messages sent with no label. */
-export const DEFAULT_LABEL = 'default'
-
-/** Options of `send()`. */
-export interface SendOptions {
-  /** The message's label, up to 255 bytes of UTF-8. @defaultValue `'default'` */
-  label?: string
-}
-
 /** @internal What a RoomPeer needs from its room. */
 export interface RoomPeerHost {
   /** Signaling data of the Peer, to deliver to the remote through the driver. */
@@ -51,6 +46,8 @@ export interface RoomPeerHost {
   stateChanged (peer: RoomPeer, state: RoomPeerState, error?: RoomError | PeerError): void
   /** A message arrived. */
   message (peer: RoomPeer, label: string, data: ReceivedData): void
+  /** A message being received failed (the sender aborted it). */
+  messageFailed (peer: RoomPeer, label: string, error: RoomError): void
   /** The remote's metadata changed. */
   metadataChanged (peer: RoomPeer): void
   /** The next transfer id (unique in the room, so frames can be shared by several targets). */
@@ -89,6 +86,9 @@ export class RoomPeer {
   private readonly reassembler: Reassembler
   private timer: ReturnType<typeof setTimeout> | null = null
   private readonly connectionTimeout: number
+  private readonly queue: SendQueue
+  /** Transfers to this peer not yet confirmed, by id. */
+  private readonly outgoing = new Map<number, Outgoing>()
 
   /** @internal */
   constructor (host: RoomPeerHost, options: RoomPeerOptions) {
@@ -98,7 +98,16 @@ export class RoomPeer {
     this.connectionTimeout = options.connectionTimeout
     this.reassembler = new Reassembler(
       { maxMessageSize: options.maxMessageSize, maxTransfers: MAX_INCOMING_TRANSFERS },
-      reason => host.debug('peer %s: %s', this.id, reason)
+      {
+        drop: (reason, transfer) => {
+          host.debug('peer %s: %s', this.id, reason)
+          if (transfer !== undefined) this.sendControl({ type: 'refused', transfer, reason })
+        },
+        abort: (transfer, label, reason) => {
+          host.debug('peer %s: transfer %d on %s aborted by the sender: %s', this.id, transfer, label, reason)
+          host.messageFailed(this, label, roomError(`the sender aborted the message: ${reason}`, RoomErrorCode.TRANSFER_ABORTED))
+        }
+      }
     )
     this.peer = new Peer({
       initiator: options.initiator,
@@ -112,6 +121,7 @@ export class RoomPeer {
     this.peer.on('iceStateChange', state => this.onIceState(state))
     this.peer.on('error', err => this.finish('failed', err))
     this.peer.on('close', () => this.finish('closed'))
+    this.queue = new SendQueue(this.peer, (format, ...args) => host.debug(`peer %s: ${format}`, this.id, ...args))
   }
 
   /** The member's metadata, as it last told. */
@@ -125,21 +135,35 @@ export class RoomPeer {
   }
 
   /**
-   * Sends `data` (a string, bytes, or a JSON value) to this peer; it arrives
-   * as `channel:message` with what was sent. Sent once connected if called
-   * before. Throws `ERR_INVALID_DATA` for a value that is none of these,
-   * `ERR_INVALID_OPTION` for a bad label, `ERR_MESSAGE_TOO_LARGE` above the
-   * room's `maxMessageSize`, `ERR_PEER_CLOSED` once the
-   * connection is closed or failed.
+   * Sends `data` to this peer: a string, bytes or a JSON value, a `Blob`, a
+   * web `ReadableStream` or a Node `Readable` (read as it is sent); it
+   * arrives as `channel:message` with what was sent (a stream as bytes).
+   * Sent once connected if called before. Returns the {@link Transfer}: a
+   * Promise that resolves once the peer confirmed it has it all, and an
+   * async iterable of progress. Throws `ERR_INVALID_DATA` for a value that
+   * is none of these, `ERR_INVALID_OPTION` for a bad label or signal,
+   * `ERR_MESSAGE_TOO_LARGE` above the room's `maxMessageSize`,
+   * `ERR_PEER_CLOSED` once the connection is closed or failed.
    */
-  send (data: MessageData, options: SendOptions = {}): void {
-    this.sendFrames(prepare(data, options, this.host.nextTransfer(), this.host.maxMessageSize))
+  send (data: MessageData, options: SendOptions = {}): Transfer {
+    if (isFinal(this.current)) throw roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED)
+    return startTransfer(data, options, [this], this.host.nextTransfer(), this.host.maxMessageSize)
   }
 
-  /** @internal Sends frames made by {@link prepare}. */
-  sendFrames (frames: readonly Uint8Array[]): void {
-    if (isFinal(this.current)) throw roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED)
-    for (const frame of frames) this.peer.send(frame)
+  /** @internal Queues a transfer's frames to this peer (made by `startTransfer()`). */
+  enqueueTransfer (outgoing: Outgoing): void {
+    if (isFinal(this.current)) {
+      outgoing.fail(roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED))
+      return
+    }
+    this.outgoing.set(outgoing.transfer, outgoing)
+    this.queue.add(outgoing)
+  }
+
+  /** @internal Stops a transfer to this peer; the peer gets an `ABORT` if it saw any of it. */
+  cancelTransfer (outgoing: Outgoing, reason: string): void {
+    if (this.outgoing.get(outgoing.transfer) === outgoing) this.outgoing.delete(outgoing.transfer)
+    this.queue.cancel(outgoing, reason)
   }
 
   /** @internal Starts connecting. */
@@ -161,7 +185,12 @@ export class RoomPeer {
   /** @internal Tells the remote our new metadata (if connected; otherwise it is told on connection). */
   sendMetadata (metadata: JsonValue): void {
     if (this.current !== 'connected' && this.current !== 'disconnected') return
-    this.peer.send(encodeControl(encodeControlMessage({ type: 'metadata', metadata })))
+    this.sendControl({ type: 'metadata', metadata })
+  }
+
+  private sendControl (message: ControlMessage): void {
+    if (isFinal(this.current) || this.peer.destroyed) return
+    this.peer.send(encodeControl(encodeControlMessage(message)))
   }
 
   /** @internal Closes the connection (state `closed`, or `failed` with an error). */
@@ -170,7 +199,12 @@ export class RoomPeer {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.reassembler.clear()
+    this.queue.close()
+    const outgoing = [...this.outgoing.values()]
+    this.outgoing.clear()
     this.transition(state, error)
+    const closed = roomError(`the connection to ${this.id} is ${state}`, RoomErrorCode.PEER_CLOSED)
+    for (const transfer of outgoing) transfer.fail(closed)
     if (!this.peer.destroyed) this.peer.destroy()
   }
 
@@ -214,6 +248,10 @@ export class RoomPeer {
         this.host.debug('peer %s: malformed control message dropped', this.id)
         return
       }
+      if (message.type !== 'metadata') {
+        this.onTransferControl(message)
+        return
+      }
       if (JSON.stringify(message.metadata) === JSON.stringify(this.meta)) return
       this.meta = message.metadata
       this.host.metadataChanged(this)
@@ -221,6 +259,7 @@ export class RoomPeer {
     }
     const done = this.reassembler.push(frame)
     if (!done) return
+    this.sendControl({ type: 'received', transfer: done.transfer })
     const decoded = decodePayload(done.kind, done.payload)
     if ('error' in decoded) {
       this.host.debug('peer %s: message on %s dropped: %s', this.id, done.label, decoded.error)
@@ -228,24 +267,19 @@ export class RoomPeer {
     }
     this.host.message(this, done.label, decoded.data)
   }
-}
 
-/**
- * @internal Checks a message and its options and turns it into frames
- * (throwing coded errors), once for all its targets.
- */
-export function prepare (data: MessageData, options: SendOptions | undefined, transfer: number, maxMessageSize: number): Uint8Array[] {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw roomError('send() options must be an object', RoomErrorCode.INVALID_OPTION)
+  private onTransferControl (message: Exclude<ControlMessage, { type: 'metadata' }>): void {
+    const outgoing = this.outgoing.get(message.transfer)
+    if (!outgoing) {
+      this.host.debug('peer %s: %s for unknown transfer %d dropped', this.id, message.type, message.transfer)
+      return
+    }
+    this.outgoing.delete(message.transfer)
+    if (message.type === 'received') {
+      outgoing.received()
+      return
+    }
+    this.queue.cancel(outgoing, 'refused by the receiver')
+    outgoing.fail(roomError(`the peer refused the message: ${message.reason}`, RoomErrorCode.TRANSFER_REFUSED))
   }
-  const label = options?.label ?? DEFAULT_LABEL
-  if (typeof label !== 'string') throw roomError('label must be a string', RoomErrorCode.INVALID_OPTION)
-  const labelBytes = encodeLabel(label)
-  if (!labelBytes) throw roomError('label is longer than 255 bytes of UTF-8', RoomErrorCode.INVALID_OPTION)
-  const encoded = encodePayload(data)
-  if (!encoded) throw roomError('send() takes a string, bytes or a JSON value', RoomErrorCode.INVALID_DATA)
-  if (encoded.payload.byteLength > maxMessageSize) {
-    throw roomError(`message of ${encoded.payload.byteLength} bytes is larger than maxMessageSize (${maxMessageSize})`, RoomErrorCode.MESSAGE_TOO_LARGE)
-  }
-  return encodeTransfer(transfer, encoded.kind, labelBytes, encoded.payload)
 }

@@ -18,7 +18,8 @@ import {
   encodeMessage, parseMessage, normalizeMetadata, roomTopic, peerTopic, isInitiator,
   MAX_MESSAGE_BYTES, type JsonValue, type SignalingMessage
 } from './protocol'
-import { RoomPeer, isFinal, prepare, type RoomPeerHost, type RoomPeerState, type SendOptions } from './room-peer'
+import { RoomPeer, isFinal, type RoomPeerHost, type RoomPeerState } from './room-peer'
+import { startTransfer, type SendOptions, type Transfer } from './transfer'
 import type { MessageData, ReceivedData } from './messages'
 
 /** Options of `new Room()`. */
@@ -86,6 +87,14 @@ export interface MessageEvent extends PeerEvent {
   readonly data: ReceivedData
 }
 
+/** `channel:error`: a message being received failed (e.g. the sender aborted it: `ERR_TRANSFER_ABORTED`). */
+export interface MessageErrorEvent extends PeerEvent {
+  /** The label it was sent with. */
+  readonly label: string
+  /** Why it failed. */
+  readonly error: RoomError
+}
+
 /** The events of a room and their arguments. */
 export interface RoomEventMap {
   /** A peer is in the room (`room.peers` has it); replayed to a new listener for each peer already there. */
@@ -108,6 +117,8 @@ export interface RoomEventMap {
   'connection:closed': [event: PeerEvent]
   /** A message arrived. */
   'channel:message': [event: MessageEvent]
+  /** A message being received failed: the sender aborted it (`ERR_TRANSFER_ABORTED`). */
+  'channel:error': [event: MessageErrorEvent]
   /**
    * Something failed after `join()` outside any one connection: the driver
    * could not publish (`ERR_DRIVER`), or a connection could not be made at all
@@ -190,6 +201,7 @@ export class Room extends EventEmitter<RoomEventMap> {
       signal: (peer, data) => this.sendSignal(peer, data),
       stateChanged: (peer, state, error) => this.onStateChanged(peer, state, error),
       message: (peer, label, data) => this.fire('channel:message', { peer, label, data }),
+      messageFailed: (peer, label, error) => this.fire('channel:error', { peer, label, error }),
       metadataChanged: peer => this.fire('peer:update', { peer, metadata: peer.metadata }),
       nextTransfer: () => this.nextTransfer(),
       maxMessageSize: this.maxMessageSize,
@@ -276,22 +288,30 @@ export class Room extends EventEmitter<RoomEventMap> {
   }
 
   /**
-   * Sends `data` (a string, bytes or a JSON value) to every peer of the room,
-   * or to those in `to`; each gets `channel:message` with what was sent, on
-   * `label`. Peers not yet connected get it once connected; ids in `to` not
-   * in the room are skipped. Throws `ERR_NOT_JOINED`, `ERR_INVALID_DATA`,
-   * `ERR_INVALID_OPTION` or `ERR_MESSAGE_TOO_LARGE`.
+   * Sends `data` to every peer of the room, or to those in `to`: a string,
+   * bytes or a JSON value, a `Blob`, a web `ReadableStream` or a Node
+   * `Readable` (read as fast as the slowest target takes it, never whole);
+   * each gets `channel:message` with what was sent (a stream as bytes), on
+   * `label`. Transfers interleave frame by frame, so a short message is not
+   * held up behind a long one. Peers not yet connected get it once
+   * connected; ids in `to` not in the room are skipped. Returns the
+   * {@link Transfer}: a Promise that resolves once every target confirmed it
+   * has it all, and an async iterable of progress per target. Throws
+   * `ERR_NOT_JOINED`, `ERR_INVALID_DATA`, `ERR_INVALID_OPTION` or
+   * `ERR_MESSAGE_TOO_LARGE`.
    * @example
    * ```js
    * room.send({ text: 'hi' }, { label: 'chat' })
-   * room.send(bytes, { to: [alice.id, bob.id] })
+   * await room.send(fs.createReadStream('photo.jpg'), { to: [alice.id, bob.id], label: 'files' })
    * ```
    */
-  send (data: MessageData, options: RoomSendOptions = {}): void {
+  send (data: MessageData, options: RoomSendOptions = {}): Transfer {
     if (this.phase !== 'joined') throw roomError('send() needs a joined room', RoomErrorCode.NOT_JOINED)
-    const targets = this.targets(options?.to)
-    const frames = prepare(data, options, this.nextTransfer(), this.maxMessageSize)
-    for (const peer of targets) peer.sendFrames(frames)
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw roomError('send() options must be an object', RoomErrorCode.INVALID_OPTION)
+    }
+    const targets = this.targets(options.to)
+    return startTransfer(data, options, targets, this.nextTransfer(), this.maxMessageSize)
   }
 
   /**
