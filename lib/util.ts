@@ -36,3 +36,14 @@ export function call<T> (fn: () => Promise<T> | T): Promise<T> {
 export function rethrow (err: unknown): void {
   queueMicrotask(() => { throw err })
 }
+
+/** `parts` joined into one new array of `length` bytes (their total). */
+export function concatBytes (parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}

@@ -27,6 +27,7 @@
  * total. Every frame from the network is untrusted: {@link parseFrame}
  * checks bounds and returns `null` for anything malformed; it never throws.
  */
+import { concatBytes } from '../util'
 
 /** Version of the frame format (byte 0 of every frame). */
 export const FRAME_VERSION = 1
@@ -328,7 +329,7 @@ export class Reassembler {
           this.drop(frame.transfer, 'END of a transfer of known length')
           return null
         }
-        return this.complete(frame.transfer, incoming, concat(incoming.pieces, incoming.received))
+        return this.complete(frame.transfer, incoming, concatBytes(incoming.pieces, incoming.received))
       }
       case 'abort': {
         const incoming = this.transfers.get(frame.transfer)
@@ -387,15 +388,4 @@ export class Reassembler {
     this.release(transfer, incoming)
     this.events.drop(`transfer ${transfer} dropped: ${reason}`, transfer)
   }
-}
-
-/** The pieces joined into one array. */
-function concat (pieces: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const piece of pieces) {
-    out.set(piece, offset)
-    offset += piece.byteLength
-  }
-  return out
 }

@@ -6,6 +6,7 @@
 import { roomError, RoomErrorCode, type RoomError } from './errors'
 import { PayloadKind, PIECE_SIZE, type PayloadKindValue } from './frames'
 import { encodePayload } from './messages'
+import { concatBytes } from '../util'
 
 /** A Node `Readable` (any object that is async-iterable and has `pipe()` and `destroy()`), read as bytes. */
 export interface ReadableLike extends AsyncIterable<unknown> {
@@ -234,7 +235,7 @@ export class SharedSource {
       this.ended = true
       return
     }
-    const whole = this.carry.length === 1 ? this.carry[0] : concat(this.carry, this.carried)
+    const whole = this.carry.length === 1 ? this.carry[0] : concatBytes(this.carry, this.carried)
     let offset = 0
     for (; whole.byteLength - offset >= PIECE_SIZE; offset += PIECE_SIZE) this.pieces.push(whole.subarray(offset, offset + PIECE_SIZE))
     const rest = whole.subarray(offset)
@@ -247,14 +248,4 @@ export class SharedSource {
       this.carried = rest.byteLength
     }
   }
-}
-
-function concat (parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
 }
