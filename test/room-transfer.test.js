@@ -7,6 +7,13 @@ const test = require('tape')
 const { Readable } = require('stream')
 const { Room, MemoryDriver, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes } = require('./room-helpers')
 
+/** A Node Readable that yields `data` in pieces of `size` bytes. */
+function chunked (data, size) {
+  return Readable.from((function * () {
+    for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size)
+  })())
+}
+
 const MiB = 1024 * 1024
 let hub, rooms, a, b, c, bOnA
 
@@ -116,9 +123,7 @@ test('room transfer: one stream to two peers; both get it whole', async t => {
   t.timeoutAfter(30e3)
   const size = 8 * MiB
   const data = patternBytes(size, 5)
-  const stream = Readable.from((function * () {
-    for (let offset = 0; offset < size; offset += 100000) yield data.subarray(offset, offset + 100000)
-  })())
+  const stream = chunked(data, 100000)
   const got = [messages(b, 1, 'fan'), messages(c, 1, 'fan')]
   const transfer = a.send(stream, { label: 'fan' })
   await transfer
@@ -132,9 +137,7 @@ test('room transfer: abort mid-way rejects on the sender and fails the message o
   t.timeoutAfter(30e3)
   const size = 32 * MiB
   const data = patternBytes(size, 9)
-  const stream = Readable.from((function * () {
-    for (let offset = 0; offset < size; offset += 65536) yield data.subarray(offset, offset + 65536)
-  })())
+  const stream = chunked(data, 65536)
   const controller = new AbortController()
   let delivered = false
   const onMessage = e => { if (e.label === 'abort') delivered = true }
