@@ -21,6 +21,11 @@
  *    once (time until all are connected, RSS per peer), duplex-peer against
  *    simple-peer.
  * 3. RSS while 1 GiB streams through one duplex-peer pair.
+ * 4. Rooms (bench/room.js): time to form a mesh of 2, 4 and 8 peers; MB/s
+ *    per target when one peer streams to 1, 2 and 3 others, as a ratio to
+ *    one duplex-peer pair's stream in the same run; p50/p99 latency of 1 KiB
+ *    messages with and without a 256 MiB transfer on the same label; RSS
+ *    during a 1 GiB fan-out to 3 peers.
  *
  * It prints Markdown tables (stdout; progress goes to stderr) and writes every
  * figure, each run included, to bench/results.json.
@@ -34,7 +39,10 @@
  *   BENCH_PAIRS       pairs connected at once [100]
  *   BENCH_PAIRS_RUNS  child processes per implementation for that [5]
  *   BENCH_FLAT_MB     MiB streamed for the memory measurement [1024]
- *   BENCH_ONLY        sections to run, comma-separated: throughput,verify,connect,pairs,flat [all]
+ *   BENCH_ROOM_MB     MiB per fan-out run of the rooms section [64]
+ *   BENCH_ROOM_BULK_MB  MiB of the transfer running during the chat latency run [256]
+ *   BENCH_ROOM_FLAT_MB  MiB of the fan-out to 3 peers whose RSS is reported [1024]
+ *   BENCH_ONLY        sections to run, comma-separated: throughput,verify,connect,pairs,flat,rooms [all]
  *   BENCH_JSON        where to write the results [bench/results.json]
  *   BENCH_PEER        path of another duplex-peer build to measure instead of this one
  */
@@ -65,9 +73,12 @@ const SETTINGS = {
   connectN: Math.round(envNumber('BENCH_CONNECT_N', 60)),
   pairs: Math.round(envNumber('BENCH_PAIRS', 100)),
   pairsRuns: Math.round(envNumber('BENCH_PAIRS_RUNS', 5)),
-  flatMb: envNumber('BENCH_FLAT_MB', 1024)
+  flatMb: envNumber('BENCH_FLAT_MB', 1024),
+  roomMb: envNumber('BENCH_ROOM_MB', 64),
+  roomBulkMb: envNumber('BENCH_ROOM_BULK_MB', 256),
+  roomFlatMb: envNumber('BENCH_ROOM_FLAT_MB', 1024)
 }
-const SECTIONS = new Set((process.env.BENCH_ONLY || 'throughput,verify,connect,pairs,flat').split(',').map(s => s.trim()))
+const SECTIONS = new Set((process.env.BENCH_ONLY || 'throughput,verify,connect,pairs,flat,rooms').split(',').map(s => s.trim()))
 const JSON_PATH = path.resolve(process.env.BENCH_JSON || path.join(__dirname, 'results.json'))
 
 /** Targets from the issue. "No worse" for 100 pairs gets the connect-time tolerance. */
@@ -252,6 +263,65 @@ async function benchFlat () {
   return res
 }
 
+// -------------------------------------------------------------------- rooms
+
+const MESH_SIZES = [2, 4, 8]
+const MESH_RUNS = 3
+
+async function benchRooms () {
+  const result = { mesh: [], fanout: [], latency: [] }
+  for (const n of MESH_SIZES) {
+    const runs = []
+    for (let r = 0; r < MESH_RUNS; r++) runs.push(await runChild('room.js', ['mesh', n], 300000))
+    const ok = runs.filter(x => !x.error)
+    result.mesh.push({ peers: n, ms: median(ok.map(x => x.ms)), runs })
+    progress(`room mesh of ${n}: ${ok.length ? fmtMs(median(ok.map(x => x.ms))) : 'fails: ' + runs[0].error}`)
+  }
+  const reference = await throughputRun('ours', 65536)
+  result.reference = { mbps: reference.mbps ?? null, error: reference.error ?? null }
+  progress(`room fan-out reference, one duplex-peer pair: ${reference.error ? 'fails: ' + reference.error : fmtNum(reference.mbps) + ' MB/s'}`)
+  for (const k of [1, 2, 3]) {
+    const res = await runChild('room.js', ['fanout', k, SETTINGS.roomMb], 600000)
+    res.ratio = ratio(res.mbpsPerTarget, result.reference.mbps)
+    result.fanout.push(res)
+    progress(`room fan-out to ${k}: ${res.error ? 'fails: ' + res.error : `${fmtNum(res.mbpsPerTarget)} MB/s per target (${fmtRatio(res.ratio)}), RSS peak ${fmtNum(res.peakMiB)} MiB`}`)
+  }
+  for (const mb of [0, SETTINGS.roomBulkMb]) {
+    const res = await runChild('room.js', ['latency', mb], 900000)
+    result.latency.push(res)
+    progress(`room chat latency${mb ? ` during ${mb} MiB` : ''}: ${res.error ? 'fails: ' + res.error : `p50 ${fmtNum(res.p50Ms)} ms, p99 ${fmtNum(res.p99Ms)} ms`}`)
+  }
+  const flat = await runChild('room.js', ['fanout', 3, SETTINGS.roomFlatMb], 1800000)
+  result.flat = flat
+  progress(`room fan-out of ${SETTINGS.roomFlatMb} MiB to 3: ${flat.error ? 'fails: ' + flat.error : `RSS ${fmtNum(flat.startMiB)} → peak ${fmtNum(flat.peakMiB)} MiB, ${fmtNum(flat.mbpsPerTarget)} MB/s per target`}`)
+  return result
+}
+
+function reportRooms (r) {
+  const out = ['', '### Rooms', '',
+    'All peers of a measurement in one process, meeting through a `MemoryDriver`, over loopback. ' +
+    'Mesh: from `join()` until every peer sees every other connected (median of 3 processes). ' +
+    'Fan-out: one peer sends a Node `Readable` to k others at once; MB/s per target until the last byte is read, ' +
+    'against one duplex-peer pair streaming 64 KiB writes in the same run.', '']
+  const rows = [['Measurement', 'Result']]
+  for (const m of r.mesh) rows.push([`Mesh of ${m.peers}: time until all connected`, fmtMs(m.ms)])
+  if (r.reference) rows.push(['One duplex-peer pair (reference)', r.reference.mbps ? `${fmtNum(r.reference.mbps)} MB/s` : 'fails'])
+  for (const f of r.fanout) {
+    rows.push([`Fan-out of ${fmtSize(f.bytes || 0)} to ${f.targets}: per target`, f.error ? `fails: ${f.error}` : `${fmtNum(f.mbpsPerTarget)} MB/s (${fmtRatio(f.ratio)} of one pair)`])
+  }
+  for (const l of r.latency) {
+    rows.push([`1 KiB message latency ${l.transferBytes ? `during a ${fmtSize(l.transferBytes)} transfer on the same label` : 'on an idle label'}`,
+      l.error ? `fails: ${l.error}` : `p50 ${fmtNum(l.p50Ms)} ms, p99 ${fmtNum(l.p99Ms)} ms`])
+  }
+  const f = r.flat
+  if (f) {
+    rows.push([`RSS during a ${fmtSize(f.bytes || 0)} fan-out to 3 (4 peers in the process)`,
+      f.error ? `fails: ${f.error}` : `${fmtNum(f.startMiB)} MiB at start, ${fmtNum(f.peakMiB)} MiB peak (${fmtNum(f.mbpsPerTarget)} MB/s per target)`])
+  }
+  out.push(mdTable(rows, ['l', 'r']))
+  return out
+}
+
 // ------------------------------------------------------------------ report
 
 function ratio (x, y) {
@@ -362,6 +432,8 @@ function report (results) {
     }
   }
 
+  if (results.rooms) out.push(...reportRooms(results.rooms))
+
   // Targets: not README material, but what this bench is for.
   const t = []
   for (const row of results.throughput || []) {
@@ -448,6 +520,7 @@ async function main () {
   if (SECTIONS.has('connect')) results.connect = await benchConnect()
   if (SECTIONS.has('pairs')) results.pairs = await benchPairs()
   if (SECTIONS.has('flat')) results.flat = await benchFlat()
+  if (SECTIONS.has('rooms')) results.rooms = await benchRooms()
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000)
   results.environment.loadAfter = os.loadavg().map(x => round(x, 2))
 
