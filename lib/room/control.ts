@@ -7,6 +7,8 @@
  * - `received` `{ transfer }`: a transfer from the remote arrived whole.
  * - `refused` `{ transfer, reason }`: a transfer from the remote was refused
  *   or dropped (over the limits, malformed); the sender stops it.
+ * - `ping` `{}`: nothing else was sent for a while; tells the remote this
+ *   side is alive (see liveness.ts).
  */
 import { MAX_METADATA_BYTES, parseJsonObject, type JsonValue } from './protocol'
 
@@ -15,6 +17,7 @@ export type ControlMessage =
   | { readonly type: 'metadata', readonly metadata: JsonValue }
   | { readonly type: 'received', readonly transfer: number }
   | { readonly type: 'refused', readonly transfer: number, readonly reason: string }
+  | { readonly type: 'ping' }
 
 /** Largest control message accepted, in bytes. */
 export const MAX_CONTROL_BYTES = MAX_METADATA_BYTES + 1024
@@ -32,6 +35,7 @@ export function parseControlMessage (bytes: Uint8Array): ControlMessage | null {
   const obj = parseJsonObject(bytes)
   if (!obj) return null
   if (obj.type === 'metadata' && obj.metadata !== undefined) return { type: 'metadata', metadata: obj.metadata as JsonValue }
+  if (obj.type === 'ping') return { type: 'ping' }
   const transfer = obj.transfer
   if (typeof transfer !== 'number' || !Number.isInteger(transfer) || transfer < 1 || transfer > 0xffffffff) return null
   if (obj.type === 'received') return { type: 'received', transfer }

@@ -13,6 +13,7 @@ import { decodePayload, type MessageData, type ReceivedData } from './messages'
 import { encodeControlMessage, parseControlMessage, type ControlMessage } from './control'
 import type { JsonValue } from './protocol'
 import { SendQueue, type Outgoing } from './scheduler'
+import { Liveness } from './liveness'
 import { startTransfer, type SendOptions, type Transfer } from './transfer'
 
 export { DEFAULT_LABEL, type SendOptions } from './transfer'
@@ -89,6 +90,8 @@ export class RoomPeer {
   private readonly queue: SendQueue
   /** Transfers to this peer not yet confirmed, by id. */
   private readonly outgoing = new Map<number, Outgoing>()
+  /** Tells a remote that went silent (its process killed) within `connectionTimeout`. */
+  private readonly liveness: Liveness
 
   /** @internal */
   constructor (host: RoomPeerHost, options: RoomPeerOptions) {
@@ -122,6 +125,13 @@ export class RoomPeer {
     this.peer.on('error', err => this.finish('failed', err))
     this.peer.on('close', () => this.finish('closed'))
     this.queue = new SendQueue(this.peer, (format, ...args) => host.debug(`peer %s: ${format}`, this.id, ...args))
+    this.liveness = new Liveness(options.connectionTimeout, {
+      ping: () => this.sendControl({ type: 'ping' }),
+      expired: silent => {
+        host.debug('peer %s: nothing heard for %d ms: gone', this.id, silent)
+        this.finish('closed')
+      }
+    })
   }
 
   /** The member's metadata, as it last told. */
@@ -190,6 +200,7 @@ export class RoomPeer {
 
   private sendControl (message: ControlMessage): void {
     if (isFinal(this.current) || this.peer.destroyed) return
+    this.liveness.sent()
     this.peer.send(encodeControl(encodeControlMessage(message)))
   }
 
@@ -198,6 +209,7 @@ export class RoomPeer {
     if (isFinal(this.current)) return
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    this.liveness.stop()
     this.reassembler.clear()
     this.queue.close()
     const outgoing = [...this.outgoing.values()]
@@ -223,6 +235,7 @@ export class RoomPeer {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     if (!this.transition('connected')) return
+    this.liveness.start()
     this.sendMetadata(this.host.localMetadata())
   }
 
@@ -233,6 +246,7 @@ export class RoomPeer {
 
   private onData (data: Uint8Array | string): void {
     if (isFinal(this.current)) return
+    this.liveness.heard()
     if (typeof data === 'string') {
       this.host.debug('peer %s: text message dropped (rooms send frames as bytes)', this.id)
       return
@@ -248,6 +262,7 @@ export class RoomPeer {
         this.host.debug('peer %s: malformed control message dropped', this.id)
         return
       }
+      if (message.type === 'ping') return
       if (message.type !== 'metadata') {
         this.onTransferControl(message)
         return
@@ -268,7 +283,7 @@ export class RoomPeer {
     this.host.message(this, done.label, decoded.data)
   }
 
-  private onTransferControl (message: Exclude<ControlMessage, { type: 'metadata' }>): void {
+  private onTransferControl (message: Exclude<ControlMessage, { type: 'metadata' | 'ping' }>): void {
     const outgoing = this.outgoing.get(message.transfer)
     if (!outgoing) {
       this.host.debug('peer %s: %s for unknown transfer %d dropped', this.id, message.type, message.transfer)
