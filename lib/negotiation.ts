@@ -55,6 +55,8 @@ export class Negotiation {
   private waitingForGathering: (() => void) | null = null
   /** The last remote description applied, to ignore repeats. */
   private lastRemote: RTCSessionDescriptionInit | null = null
+  /** The next offer restarts ICE (`restartIce()`). */
+  private restartPending = false
 
   constructor (host: NegotiationHost) {
     this.host = host
@@ -94,6 +96,22 @@ export class Negotiation {
       this.host.debug('requesting negotiation from initiator')
       this.host.signal({ type: 'renegotiate', renegotiate: true })
     }
+  }
+
+  /**
+   * Restarts ICE: the initiator's next offer (made now, or once the one in
+   * flight is answered) gets `iceRestart`; the non-initiator asks the
+   * initiator for such an offer.
+   */
+  restartIce (): void {
+    if (this.stopped) return
+    if (!this.host.initiator) {
+      this.host.debug('requesting an ICE restart from initiator')
+      this.host.signal({ type: 'renegotiate', renegotiate: true, iceRestart: true })
+      return
+    }
+    this.restartPending = true
+    this.needed()
   }
 
   /** Applies a remote offer or answer; answers an offer. */
@@ -154,7 +172,10 @@ export class Negotiation {
   private createOffer (): void {
     const pc = this.host.pc
     if (!pc || this.stopped) return
-    call(() => pc.createOffer(this.host.offerOptions)).then(
+    const options = this.restartPending ? { ...this.host.offerOptions, iceRestart: true } : this.host.offerOptions
+    if (this.restartPending) this.host.debug('offer restarts ICE')
+    this.restartPending = false
+    call(() => pc.createOffer(options)).then(
       offer => this.applyLocal(pc, offer, 'offer'),
       err => this.failWith(err, ErrorCode.CREATE_OFFER)
     ).catch(err => this.failWith(err, ErrorCode.CREATE_OFFER))

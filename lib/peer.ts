@@ -331,8 +331,9 @@ class Peer extends Duplex {
     }
     this._debug('signal()')
     if (parsed.renegotiate && this.initiator) {
-      this._debug('got request to renegotiate')
-      this.negotiation.needed()
+      this._debug(parsed.iceRestart ? 'got request to restart ICE' : 'got request to renegotiate')
+      if (parsed.iceRestart === true) this.negotiation.restartIce()
+      else this.negotiation.needed()
     }
     if (parsed.transceiverRequest && this.initiator) {
       this._debug('got request for a transceiver')
@@ -472,6 +473,23 @@ class Peer extends Duplex {
     if (this.phase === 'destroying') return
     if (this.destroyed) throw makeError('cannot negotiate after peer is destroyed', ErrorCode.DESTROYED)
     this.negotiation.negotiate()
+  }
+
+  /**
+   * Restarts ICE on the same connection (new credentials, new candidates),
+   * to heal a link that went `disconnected` or `failed` while the data
+   * channel and media stay as they are. The initiator makes an offer with
+   * `iceRestart`; the non-initiator asks the initiator for one (a
+   * `renegotiate` signal with `iceRestart: true`). Signaling must work: the
+   * new offer, answer and candidates travel through `signal` as usual. Not in
+   * simple-peer: a simple-peer initiator takes the request as a plain
+   * renegotiation. Throws `ERR_DESTROYED` once destroyed.
+   */
+  restartIce (): void {
+    if (this.phase === 'destroying') return
+    if (this.destroyed) throw makeError('cannot restartIce after peer is destroyed', ErrorCode.DESTROYED)
+    this._debug('restartIce()')
+    this.negotiation.restartIce()
   }
 
   /**

@@ -25,6 +25,11 @@ export interface RenegotiateSignal {
   type: 'renegotiate'
   /** Always `true`. */
   renegotiate: true
+  /**
+   * `true` when the offer asked for must restart ICE (`peer.restartIce()` on
+   * the non-initiator; a duplex-peer extension, which simple-peer ignores).
+   */
+  iceRestart?: true
 }
 
 /** The non-initiator asks the initiator to add a transceiver. */
@@ -54,6 +59,8 @@ export type SignalData = SdpSignal | CandidateSignal | RenegotiateSignal | Trans
 /** What a received signal asks for, once checked. */
 export interface ParsedSignal {
   renegotiate: boolean
+  /** Present when the renegotiation asked for must restart ICE. */
+  iceRestart?: true
   transceiverRequest?: { kind: string, init?: RTCRtpTransceiverInit }
   candidate?: RTCIceCandidateInit
   description?: RTCSessionDescriptionInit
@@ -78,6 +85,7 @@ export function parseSignal (input: unknown): ParsedSignal | null {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
   const obj = data as Record<string, unknown>
   const parsed: ParsedSignal = { renegotiate: !!obj.renegotiate }
+  if (parsed.renegotiate && obj.iceRestart === true) parsed.iceRestart = true
 
   const request = obj.transceiverRequest
   if (request && typeof request === 'object' && typeof (request as { kind?: unknown }).kind === 'string') {

@@ -56,7 +56,8 @@ class Link {
   /**
    * Rewrites a candidate signal from peer `from` ('a' or 'b'): the first UDP
    * IPv4 host candidate is pointed at the relay, every other one is dropped
-   * (returns null).
+   * (returns null). After an ICE restart (a candidate with new credentials,
+   * `ufrag`), the first such candidate of the new generation takes over.
    */
   rewrite (from, signal) {
     if (signal.sdp) {
@@ -67,8 +68,12 @@ class Link {
     const parts = signal.candidate.candidate.split(' ')
     // foundation component transport priority address port typ type ...
     const [, , transport, , address, port, , type] = parts
-    if (transport.toLowerCase() !== 'udp' || type !== 'host' || address.includes(':') || this.real[from]) return null
-    this.real[from] = { address, port: Number(port) }
+    const ufragAt = parts.indexOf('ufrag')
+    const ufrag = ufragAt >= 0 ? parts[ufragAt + 1] : null
+    const known = this.real[from]
+    if (transport.toLowerCase() !== 'udp' || type !== 'host' || address.includes(':')) return null
+    if (known && (ufrag === null || known.ufrag === ufrag)) return null
+    this.real[from] = { address, port: Number(port), ufrag }
     // The other peer sees this peer at the relay socket standing for it.
     parts[4] = '127.0.0.1'
     parts[5] = String(this.sockets[from].address().port)
