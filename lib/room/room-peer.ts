@@ -72,6 +72,13 @@ export interface RoomPeerOptions {
   readonly maxMessageSize: number
 }
 
+/**
+ * How long a connection may stay `disconnected` before this side restarts
+ * ICE (ms; the non-initiator waits twice as long, so that normally only the
+ * initiator restarts), at most 1/8 of `connectionTimeout`.
+ */
+const RESTART_GRACE = 1000
+
 /** Most transfers a peer may have in progress towards us at once. */
 const MAX_INCOMING_TRANSFERS = 256
 
@@ -86,6 +93,8 @@ export class RoomPeer {
   private readonly host: RoomPeerHost
   private readonly reassembler: Reassembler
   private timer: ReturnType<typeof setTimeout> | null = null
+  private restartTimer: ReturnType<typeof setTimeout> | null = null
+  private readonly initiator: boolean
   private readonly connectionTimeout: number
   private readonly queue: SendQueue
   /** Transfers to this peer not yet confirmed, by id. */
@@ -99,6 +108,7 @@ export class RoomPeer {
     this.id = options.id
     this.meta = options.metadata
     this.connectionTimeout = options.connectionTimeout
+    this.initiator = options.initiator
     this.reassembler = new Reassembler(
       { maxMessageSize: options.maxMessageSize, maxTransfers: MAX_INCOMING_TRANSFERS },
       {
@@ -209,6 +219,7 @@ export class RoomPeer {
     if (isFinal(this.current)) return
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    this.clearRestart()
     this.liveness.stop()
     this.reassembler.clear()
     this.queue.close()
@@ -240,8 +251,35 @@ export class RoomPeer {
   }
 
   private onIceState (state: RTCIceConnectionState): void {
-    if (state === 'disconnected' && this.current === 'connected') this.transition('disconnected')
-    else if ((state === 'connected' || state === 'completed') && this.current === 'disconnected') this.transition('connected')
+    if (state === 'disconnected' && this.current === 'connected') {
+      if (this.transition('disconnected')) this.scheduleRestart()
+    } else if ((state === 'connected' || state === 'completed') && this.current === 'disconnected') {
+      this.clearRestart()
+      this.transition('connected')
+    }
+  }
+
+  /**
+   * A blip is healed first on the same connection: if it stays
+   * `disconnected` for a moment, ICE is restarted (new candidates, through
+   * the signaling). If that does not bring it back, the liveness watch ends
+   * the connection within `connectionTimeout`, and the room meets the peer
+   * again with a new one.
+   */
+  private scheduleRestart (): void {
+    this.clearRestart()
+    const grace = Math.max(1, Math.min(RESTART_GRACE, this.connectionTimeout / 8)) * (this.initiator ? 1 : 2)
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null
+      if (this.current !== 'disconnected' || this.peer.destroyed) return
+      this.host.debug('peer %s: still disconnected after %d ms: restarting ICE', this.id, grace)
+      this.peer.restartIce()
+    }, grace)
+  }
+
+  private clearRestart (): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer)
+    this.restartTimer = null
   }
 
   private onData (data: Uint8Array | string): void {

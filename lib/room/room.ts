@@ -171,6 +171,9 @@ export class Room extends EventEmitter<RoomEventMap> {
   private inbound: Promise<void> = Promise.resolve()
   private outbound: Promise<void> = Promise.resolve()
   private transfers = 0
+  /** Peers that said they leave: their end needs no new meeting. */
+  private readonly departed = new WeakSet<RoomPeer>()
+  private reannouncing = false
   private readonly onDriverState = (state: DriverState): void => {
     if (state !== 'active' || this.phase !== 'joined') return
     // Messages may have been lost while inactive: announce again; peers that know us ignore it.
@@ -384,7 +387,10 @@ export class Room extends EventEmitter<RoomEventMap> {
         else this.debug('signal from unknown peer %s dropped', message.from)
         return
       case 'leave':
-        if (topic === this.topic && known) known.finish('closed')
+        if (topic === this.topic && known) {
+          this.departed.add(known)
+          known.finish('closed')
+        }
     }
   }
 
@@ -433,7 +439,24 @@ export class Room extends EventEmitter<RoomEventMap> {
       this.members.delete(peer.id)
       this.topics.delete(peer.id)
       this.fire('peer:leave', { peer })
+      if (!this.departed.has(peer)) this.reannounce()
     }
+  }
+
+  /**
+   * A connection was lost (not left): announces this peer again, once for
+   * any number of losses in one tick, so that a peer still there meets it
+   * anew (a new connection) once it has noticed the loss too.
+   */
+  private reannounce (): void {
+    if (this.reannouncing || this.phase !== 'joined') return
+    this.reannouncing = true
+    queueMicrotask(() => {
+      this.reannouncing = false
+      if (this.phase !== 'joined') return
+      this.debug('a connection was lost: announcing again')
+      this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata }).catch(err => this.fail(err))
+    })
   }
 
   private sendSignal (peer: RoomPeer, data: SignalData): void {

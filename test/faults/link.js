@@ -86,6 +86,32 @@ class Link {
     b.on('signal', s => { const r = this.rewrite('b', s); if (r && !a.destroyed) a.signal(r) })
   }
 
+  /**
+   * A WebRTC implementation for the peer standing at `side` ('a' or 'b'),
+   * for code that makes its own peers (rooms): remote candidates are
+   * rewritten to the relay as `wire()` does, inside the connection. Assumes
+   * one connection per side.
+   */
+  wrtcFor (side) {
+    const wrtc = require('@roamhq/wrtc')
+    const link = this
+    const remote = side === 'a' ? 'b' : 'a'
+    class LinkedPeerConnection extends wrtc.RTCPeerConnection {
+      addIceCandidate (candidate) {
+        if (!candidate || !candidate.candidate) return super.addIceCandidate(candidate)
+        const init = { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex }
+        const rewritten = link.rewrite(remote, { type: 'candidate', candidate: init })
+        return rewritten ? super.addIceCandidate(rewritten.candidate) : Promise.resolve()
+      }
+
+      setRemoteDescription (description) {
+        const stripped = link.rewrite(remote, { type: description.type, sdp: description.sdp })
+        return super.setRemoteDescription(stripped)
+      }
+    }
+    return { ...wrtc, RTCPeerConnection: LinkedPeerConnection }
+  }
+
   close () {
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
