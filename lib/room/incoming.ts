@@ -271,7 +271,7 @@ export class IncomingMessage {
 
   /** @internal The reader cancelled the stream. */
   readerCancelled (reason: unknown): void {
-    this.cancel(reason instanceof Error ? reason.message : reason === undefined ? undefined : String(reason))
+    this.cancel(reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : undefined)
   }
 
   /** @internal The whole value, read once (by the first `then()`, or by the room for a listener that did not read). */
