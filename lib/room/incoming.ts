@@ -36,7 +36,7 @@ export interface ReceiverHooks {
 
 /** Limits of a {@link Receiver}. */
 export interface ReceiverLimits {
-  /** Largest message buffered whole (awaited, or read by the room for a listener that did not read it); streamed reads have no limit. */
+  /** Largest message buffered whole (awaited, or read by the room for a listener that did not read it), and most bytes of such messages being put together at once; streamed reads have no limit. */
   readonly maxMessageSize: number
   /** Most transfers being received at once; a `START` beyond is refused. */
   readonly maxTransfers: number
@@ -374,27 +374,41 @@ export class IncomingMessage {
     if (this.total !== null && this.total > max) {
       throw this.refuse(roomError(`message of ${this.total} bytes is larger than maxMessageSize (${max})`, RoomErrorCode.MESSAGE_TOO_LARGE))
     }
-    const reader = this.data.getReader()
-    const whole = this.total !== null ? new Uint8Array(this.total) : null
-    const parts: Uint8Array[] = []
-    let size = 0
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      if (whole) {
-        whole.set(value, size)
-      } else {
-        if (size + value.byteLength > max) {
-          throw this.refuse(roomError(`message over maxMessageSize (${max})`, RoomErrorCode.MESSAGE_TOO_LARGE))
-        }
-        parts.push(value)
+    // Messages read whole at once hold at most maxMessageSize together.
+    let reserved = 0
+    const reserve = (bytes: number): void => {
+      if (!this.receiver.reserve(bytes)) {
+        throw this.refuse(roomError(`messages being read whole would hold more than maxMessageSize (${max}) at once`, RoomErrorCode.TRANSFER_REFUSED))
       }
-      size += value.byteLength
+      reserved += bytes
     }
-    this.answer({ type: 'received', transfer: this.transfer })
-    const decoded = decodePayload(this.kind, whole ?? concatBytes(parts, size))
-    if ('error' in decoded) throw roomError(`the message on ${this.label} cannot be read: ${decoded.error}`, RoomErrorCode.INVALID_DATA)
-    return decoded.data
+    try {
+      if (this.total !== null) reserve(this.total)
+      const reader = this.data.getReader()
+      const whole = this.total !== null ? new Uint8Array(this.total) : null
+      const parts: Uint8Array[] = []
+      let size = 0
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        if (whole) {
+          whole.set(value, size)
+        } else {
+          if (size + value.byteLength > max) {
+            throw this.refuse(roomError(`message over maxMessageSize (${max})`, RoomErrorCode.MESSAGE_TOO_LARGE))
+          }
+          reserve(value.byteLength)
+          parts.push(value)
+        }
+        size += value.byteLength
+      }
+      this.answer({ type: 'received', transfer: this.transfer })
+      const decoded = decodePayload(this.kind, whole ?? concatBytes(parts, size))
+      if ('error' in decoded) throw roomError(`the message on ${this.label} cannot be read: ${decoded.error}`, RoomErrorCode.INVALID_DATA)
+      return decoded.data
+    } finally {
+      this.receiver.release(reserved)
+    }
   }
 
   /** Refuses it as too large to hold whole; the sender gets `ERR_TRANSFER_REFUSED`. */
@@ -421,6 +435,7 @@ export class IncomingMessage {
 export class Receiver {
   private readonly transfers = new Map<number, IncomingMessage>()
   private bufferedBytes = 0
+  private wholeBytes = 0
 
   constructor (
     /** @internal The sender. */
@@ -505,6 +520,23 @@ export class Receiver {
   /** @internal No more frames of this transfer are expected. */
   forget (transfer: number): void {
     this.transfers.delete(transfer)
+  }
+
+  /** @internal Sets aside `bytes` for a message read whole; `false` if that would pass `maxMessageSize` in all. */
+  reserve (bytes: number): boolean {
+    if (this.wholeBytes + bytes > this.limits.maxMessageSize) return false
+    this.wholeBytes += bytes
+    return true
+  }
+
+  /** @internal Gives back bytes set aside by {@link Receiver.reserve}. */
+  release (bytes: number): void {
+    this.wholeBytes -= bytes
+  }
+
+  /** Bytes set aside for messages being read whole (at most `maxMessageSize`). */
+  get reserved (): number {
+    return this.wholeBytes
   }
 
   /** @internal Counts bytes held (+) or read or dropped (-). */

@@ -164,7 +164,7 @@ test('incoming: decline and cancel answer the sender; the data fails with the sa
 })
 
 test('incoming: a message nobody reads is read whole by the room; over maxMessageSize it is refused', async t => {
-  const { log, push } = makeReceiver({ maxMessageSize: 3000 })
+  const { receiver, log, push } = makeReceiver({ maxMessageSize: 3000 })
   push(encodeStart(1, PayloadKind.JSON, encodeLabel('j'), null, enc.encode('{"a":')))
   push(encodeChunk(1, enc.encode('[1,2]}')))
   push(encodeEnd(1))
@@ -184,8 +184,19 @@ test('incoming: a message nobody reads is read whole by the room; over maxMessag
   t.deepEqual(answers(log, 3), ['refused'], 'a stream passing maxMessageSize: refused, never confirmed')
   t.deepEqual(log.failed.map(f => f[1]), ['ERR_MESSAGE_TOO_LARGE', 'ERR_MESSAGE_TOO_LARGE'], 'both reported')
 
+  // Read whole at once: together at most maxMessageSize.
+  push(encodeStart(5, PayloadKind.BYTES, encodeLabel('w'), 2000, new Uint8Array(10)))
+  push(encodeStart(6, PayloadKind.BYTES, encodeLabel('w'), 2000, new Uint8Array(10)))
+  t.deepEqual([answers(log, 5), answers(log, 6)], [[], ['refused']], 'two messages read whole that together pass maxMessageSize: the second is refused')
+  t.equal(await log.messages[log.messages.length - 1].data.then(() => null, err => err.code), 'ERR_TRANSFER_REFUSED', 'with ERR_TRANSFER_REFUSED')
+  push(encodeChunk(5, new Uint8Array(1990)))
+  t.equal((await log.messages[log.messages.length - 2].data).byteLength, 2000, 'the first one completes')
+  t.equal(receiver.reserved, 0, 'and gives back what it set aside')
+  push(encodeStart(7, PayloadKind.BYTES, encodeLabel('w'), 2000, new Uint8Array(2000)))
+  t.equal((await log.messages[log.messages.length - 1].data).byteLength, 2000, 'so another fits again')
+
   push(encodeStart(4, PayloadKind.TEXT, encodeLabel('bad'), 2, new Uint8Array([0xff, 0xfe])))
-  t.equal(await log.messages[3].data.then(() => null, err => err.code), 'ERR_INVALID_DATA', 'text that is not UTF-8: ERR_INVALID_DATA')
+  t.equal(await log.messages[log.messages.length - 1].data.then(() => null, err => err.code), 'ERR_INVALID_DATA', 'text that is not UTF-8: ERR_INVALID_DATA')
 })
 
 test('incoming: abort from the sender and a closed connection fail the messages in progress', async t => {
@@ -270,7 +281,7 @@ test('incoming, fuzz: hostile frames never throw; the receiver keeps its bounds;
     })
     for (const bytes of frames) {
       push(bytes)
-      if (receiver.size > 3 || receiver.buffered < 0) return false
+      if (receiver.size > 3 || receiver.buffered < 0 || receiver.reserved > 100000 || receiver.reserved < 0) return false
       if (log.messages.some(m => m.buffered > RECEIVE_WINDOW)) return false
     }
     await settle()
