@@ -84,7 +84,9 @@ const START_HEADER = HEADER + 1 + 1 + 8 + 2
 
 /**
  * Payload bytes a sender puts in one frame when it cuts a source into
- * pieces: small enough that a piece fits a `START` with the longest label.
+ * pieces: small enough that a piece fits a `START` with the longest label
+ * and no info (with an info it may not: then the `START` goes out alone and
+ * the piece follows in a `CHUNK`).
  */
 export const PIECE_SIZE = MAX_FRAME_SIZE - START_HEADER - MAX_LABEL_BYTES
 
