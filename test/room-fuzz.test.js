@@ -1,13 +1,12 @@
 'use strict'
 // Rooms, property-based: the signaling parser and the frame parser take any
-// bytes without throwing and round-trip what the encoders make; the
-// reassembler puts interleaved transfers back together and stays within its
-// bounds whatever frames it is given; and a live room shrugs off garbage and
-// fake peers published by a hostile broker.
+// bytes without throwing and round-trip what the encoders make; and a live
+// room shrugs off garbage and fake peers published by a hostile broker. (The
+// receiving side's frames and control messages: test/unit/room-incoming.test.js.)
 const test = require('tape')
 const fc = require('fast-check')
 const { parseMessage, encodeMessage, roomTopic, MAX_MESSAGE_BYTES } = require('../dist/lib/room/protocol')
-const { parseFrame, encodeTransfer, encodeControl, encodeLabel, encodeStart, encodeChunk, encodeEnd, encodeAbort, Reassembler, PayloadKind, MAX_FRAME_SIZE } = require('../dist/lib/room/frames')
+const { parseFrame, encodeTransfer, encodeControl, encodeLabel, PayloadKind, MAX_FRAME_SIZE } = require('../dist/lib/room/frames')
 const { parseControlMessage } = require('../dist/lib/room/control')
 const { encodePayload, decodePayload } = require('../dist/lib/room/messages')
 const { Room, MemoryDriver, LOOPBACK, makeRooms, allConnected, messages, leaveAll } = require('./room-helpers')
@@ -82,100 +81,6 @@ test('frame parser: never throws on any bytes; round-trips frames', t => {
   }), { numRuns: RUNS })
   t.equal(parseFrame(new Uint8Array(MAX_FRAME_SIZE + 1).fill(1)), null, 'a frame over the size bound is refused')
   t.equal(parseFrame(encodeControl(enc.encode('{}'))).type, 'control', 'a control frame parses')
-  t.end()
-})
-
-test('reassembler: interleaved transfers come back whole; any frames keep it within bounds', t => {
-  // Several transfers, their frames interleaved in a random order that keeps
-  // each transfer's own order (as on one ordered channel).
-  const transfers = fc.array(fc.tuple(kind, label, fc.uint8Array({ maxLength: 2500 })), { minLength: 1, maxLength: 6 })
-  fc.assert(fc.property(transfers, fc.array(fc.nat(), { maxLength: 200 }), (list, picks) => {
-    const queues = list.map(([k, l, payload], i) => encodeTransfer(i + 1, k, encodeLabel(l), payload, 500))
-    const order = []
-    let p = 0
-    while (queues.some(q => q.length)) {
-      const live = queues.filter(q => q.length)
-      order.push(live[(picks[p++] || 0) % live.length].shift())
-    }
-    const r = new Reassembler({ maxMessageSize: 1 << 20, maxTransfers: 16 }, () => {})
-    const done = []
-    for (const bytes of order) {
-      const result = r.push(parseFrame(bytes))
-      if (result) done.push(result)
-    }
-    if (done.length !== list.length || r.size !== 0) return false
-    return done.every(d => {
-      const [k, l, payload] = list[d.transfer - 1]
-      return d.kind === k && d.label === l && Buffer.from(d.payload).equals(Buffer.from(payload))
-    })
-  }), { numRuns: RUNS })
-
-  // Arbitrary well-formed frames in any order: no throw, bounded.
-  const anyFrame = fc.oneof(
-    fc.tuple(fc.nat(4), kind, fc.nat(5000), fc.uint8Array({ maxLength: 200 })).map(([tr, k, total, payload]) => {
-      const f = encodeTransfer(tr, k, encodeLabel('x'), new Uint8Array(total), 100000)[0]
-      return f.subarray(0, Math.min(f.byteLength, 16 + 1 + payload.byteLength))
-    }),
-    fc.tuple(fc.nat(4), fc.uint8Array({ minLength: 1, maxLength: 300 })).map(([tr, payload]) => new Uint8Array([1, 2, 0, 0, 0, tr, ...payload])),
-    fc.tuple(fc.nat(4), fc.uint8Array({ maxLength: 300 })).map(([tr, payload]) => encodeStart(tr, PayloadKind.BYTES, encodeLabel('y'), null, payload)),
-    fc.nat(4).map(tr => new Uint8Array([1, 3, 0, 0, 0, tr])),
-    fc.nat(4).map(tr => new Uint8Array([1, 4, 0, 0, 0, tr, 120]))
-  )
-  fc.assert(fc.property(fc.array(anyFrame, { maxLength: 60 }), frames => {
-    const r = new Reassembler({ maxMessageSize: 8000, maxTransfers: 3 }, () => {})
-    for (const bytes of frames) {
-      const frame = parseFrame(bytes)
-      if (frame) r.push(frame)
-      if (r.size > 3 || r.pending > 8000 || r.pending < 0) return false
-    }
-    return true
-  }), { numRuns: RUNS })
-  t.end()
-})
-
-test('reassembler: transfers of unknown length end with END; aborts are reported; refusals name the transfer', t => {
-  const pieces = fc.array(fc.uint8Array({ minLength: 1, maxLength: 400 }), { maxLength: 8 })
-  fc.assert(fc.property(fc.array(pieces, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 100 }), fc.integer({ min: -1, max: 3 }), (list, picks, aborted) => {
-    const queues = list.map((parts, i) => [
-      encodeStart(i + 1, PayloadKind.BYTES, encodeLabel(`l${i}`), null, new Uint8Array(0)),
-      ...parts.map(part => encodeChunk(i + 1, part)),
-      i === aborted ? encodeAbort(i + 1, 'stop') : encodeEnd(i + 1)
-    ])
-    const order = []
-    let p = 0
-    while (queues.some(q => q.length)) {
-      const live = queues.filter(q => q.length)
-      order.push(live[(picks[p++] || 0) % live.length].shift())
-    }
-    const aborts = []
-    const r = new Reassembler({ maxMessageSize: 1 << 20, maxTransfers: 16 }, { drop: () => { throw new Error('nothing to drop') }, abort: (tr, l, reason) => aborts.push([tr, l, reason]) })
-    const done = []
-    for (const bytes of order) {
-      const result = r.push(parseFrame(bytes))
-      if (result) done.push(result)
-    }
-    if (r.size !== 0 || r.pending !== 0) return false
-    const expectAborted = aborted >= 0 && aborted < list.length
-    if (aborts.length !== (expectAborted ? 1 : 0) || (expectAborted && (aborts[0][0] !== aborted + 1 || aborts[0][1] !== `l${aborted}` || aborts[0][2] !== 'stop'))) return false
-    if (done.length !== list.length - (expectAborted ? 1 : 0)) return false
-    return done.every(d => Buffer.from(d.payload).equals(Buffer.concat(list[d.transfer - 1].map(x => Buffer.from(x)))))
-  }), { numRuns: RUNS })
-
-  // A stream over the limit is dropped as it passes it, and the drop names the transfer.
-  const drops = []
-  const r = new Reassembler({ maxMessageSize: 1000, maxTransfers: 4 }, { drop: (reason, tr) => drops.push(tr) })
-  r.push(parseFrame(encodeStart(9, PayloadKind.BYTES, encodeLabel('s'), null, new Uint8Array(600))))
-  t.equal(r.pending, 600, 'a stream holds what arrived')
-  r.push(parseFrame(encodeChunk(9, new Uint8Array(600))))
-  t.deepEqual([r.size, r.pending, drops], [0, 0, [9]], 'over the limit: dropped, memory freed, transfer named')
-  r.push(parseFrame(encodeStart(10, PayloadKind.BYTES, encodeLabel('s'), 2000, new Uint8Array(0))))
-  t.deepEqual(drops, [9, 10], 'a known total over the limit is refused by id')
-
-  t.deepEqual(parseControlMessage(enc.encode('{"type":"received","transfer":7}')), { type: 'received', transfer: 7 }, 'received parses')
-  t.deepEqual(parseControlMessage(enc.encode('{"type":"refused","transfer":7,"reason":"no"}')), { type: 'refused', transfer: 7, reason: 'no' }, 'refused parses')
-  for (const bad of ['{"type":"received"}', '{"type":"received","transfer":0}', '{"type":"received","transfer":1.5}', '{"type":"refused","transfer":3}', '{"type":"received","transfer":"1"}']) {
-    t.equal(parseControlMessage(enc.encode(bad)), null, `malformed control ${bad} is refused`)
-  }
   t.end()
 })
 

@@ -34,16 +34,23 @@ function allConnected (room, count) {
   })
 }
 
-/** Resolves with the next `count` `channel:message` events of `room` on `label` (all of them if no label). */
+/**
+ * Resolves with the next `count` `channel:message` events of `room` on
+ * `label` (all of them if no label), in the order they started, once each
+ * arrived whole: `{ peer, label, info, total, data, message }` with `data`
+ * the whole value (awaited) and `message` the event itself.
+ */
 function messages (room, count, label) {
-  return new Promise(resolve => {
+  return new Promise((resolve, reject) => {
     const got = []
     const onMessage = event => {
       if (label !== undefined && event.label !== label) return
       got.push(event)
       if (got.length === count) {
         room.off('channel:message', onMessage)
-        resolve(got)
+        Promise.all(got.map(e => e.data)).then(values => resolve(got.map((e, i) => ({
+          peer: e.peer, label: e.label, info: e.info, total: e.total, data: values[i], message: e
+        }))), reject)
       }
     }
     room.on('channel:message', onMessage)

@@ -61,7 +61,7 @@ test('room mesh: 6 peers, every pair connects once; messages reach all, or only 
     await Promise.all(seen.slice(1))
     t.equal(targeted[1].length, 1, 'p1 (in `to`) got the message')
     t.equal(targeted[2].length, 1, 'p2 (in `to`) got the message')
-    t.deepEqual(targeted[1][0].data, { secret: true, n: [1, 2, 3] }, 'a JSON value arrives as the value')
+    t.deepEqual(await targeted[1][0].data, { secret: true, n: [1, 2, 3] }, 'a JSON value arrives as the value')
     t.deepEqual(targeted.slice(3).map(list => list.length), [0, 0, 0], 'p3, p4, p5 (not in `to`) did not')
     t.equal(targeted[0].length, 0, 'the sender does not get its own message')
 

@@ -31,14 +31,27 @@ test('room transfer: 1 KiB sent during a 64 MiB transfer on the same label arriv
   t.timeoutAfter(60e3)
   const big = patternBytes(64 * MiB, 7)
   const small = patternBytes(1024, 8)
-  const got = messages(b, 2, 'bulk')
+  // In the order they arrived whole (both start at once: channel:message comes at a transfer's start).
+  const arrived = []
+  let seen = 0
+  const got = new Promise(resolve => {
+    const onMessage = event => {
+      if (event.label !== 'bulk') return
+      if (++seen === 2) b.off('channel:message', onMessage)
+      event.data.then(value => {
+        arrived.push(value)
+        if (arrived.length === 2) resolve(arrived)
+      })
+    }
+    b.on('channel:message', onMessage)
+  })
   const bigTransfer = bOnA.send(big, { label: 'bulk' })
   const smallTransfer = bOnA.send(small, { label: 'bulk' })
   const [first, second] = await got
-  t.equal(first.data.byteLength, 1024, 'the 1 KiB message arrives first')
-  t.equal(sha256(first.data), sha256(small), 'intact')
-  t.equal(second.data.byteLength, 64 * MiB, 'then the 64 MiB one')
-  t.equal(sha256(second.data), sha256(big), 'intact')
+  t.equal(first.byteLength, 1024, 'the 1 KiB message arrives first')
+  t.equal(sha256(first), sha256(small), 'intact')
+  t.equal(second.byteLength, 64 * MiB, 'then the 64 MiB one')
+  t.equal(sha256(second), sha256(big), 'intact')
   await Promise.all([bigTransfer, smallTransfer])
   t.pass('both transfers resolve')
 })
@@ -71,7 +84,7 @@ test('room transfer: a 16 MiB Node Readable arrives intact, read lazily; resolve
   await transfer
   t.ok(arrived, 'the message had arrived when the transfer resolved')
   t.equal(arrived.label, 'file', 'on its label')
-  t.equal(sha256(arrived.data), sha256(data), '16 MiB intact (SHA-256)')
+  t.equal(sha256(await arrived.data), sha256(data), '16 MiB intact (SHA-256)')
   t.ok(seen.every(p => p.peer === bOnA && p.label === 'file'), 'progress names the peer and label')
   t.ok(seen.every((p, i) => i === 0 || p.current >= seen[i - 1].current), 'progress is monotonic')
   const last = seen[seen.length - 1]
@@ -140,7 +153,8 @@ test('room transfer: abort mid-way rejects on the sender and fails the message o
   const stream = chunked(data, 65536)
   const controller = new AbortController()
   let delivered = false
-  const onMessage = e => { if (e.label === 'abort') delivered = true }
+  let dataError = null
+  const onMessage = e => { if (e.label === 'abort') e.data.then(() => { delivered = true }, err => { dataError = err }) }
   b.on('channel:message', onMessage)
   const failed = new Promise(resolve => b.once('channel:error', resolve))
   const transfer = bOnA.send(stream, { label: 'abort', signal: controller.signal })
@@ -167,6 +181,7 @@ test('room transfer: abort mid-way rejects on the sender and fails the message o
   t.equal((await after)[0].data, 'still here', 'later messages still arrive')
   b.off('channel:message', onMessage)
   t.notOk(delivered, 'the aborted message was never delivered')
+  t.equal(dataError && dataError.code, 'ERR_TRANSFER_ABORTED', 'its data rejected with ERR_TRANSFER_ABORTED')
 
   const pre = new AbortController()
   pre.abort()

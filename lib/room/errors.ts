@@ -29,7 +29,13 @@ export const RoomErrorCode = {
   /** The receiver refused or dropped a transfer (over its `maxMessageSize`, too many at once, malformed). */
   TRANSFER_REFUSED: 'ERR_TRANSFER_REFUSED',
   /** The stream or `Blob` being sent failed while it was read. */
-  SOURCE_FAILED: 'ERR_SOURCE_FAILED'
+  SOURCE_FAILED: 'ERR_SOURCE_FAILED',
+  /** The receiver declined the message (`decline()` in its `channel:message` listener). */
+  TRANSFER_DECLINED: 'ERR_TRANSFER_DECLINED',
+  /** The receiver cancelled the message while receiving it (`cancel()`, or its reader cancelled the stream); on both sides. */
+  TRANSFER_CANCELLED: 'ERR_TRANSFER_CANCELLED',
+  /** A received message's data was read as a stream, so it has no whole value to await (or the reverse). */
+  ALREADY_READ: 'ERR_ALREADY_READ'
 } as const
 
 /** One of the {@link RoomErrorCode} values. */

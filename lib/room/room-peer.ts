@@ -8,8 +8,9 @@ import type { PeerError } from '../errors'
 import type { SignalData } from '../signal'
 import type { WebRTCImplementation } from '../webrtc'
 import { roomError, RoomErrorCode, type RoomError } from './errors'
-import { parseFrame, encodeControl, Reassembler } from './frames'
-import { decodePayload, type MessageData, type ReceivedData } from './messages'
+import { parseFrame, encodeControl } from './frames'
+import type { MessageData } from './messages'
+import { Receiver, type IncomingMessage } from './incoming'
 import { encodeControlMessage, parseControlMessage, type ControlMessage } from './control'
 import type { JsonValue } from './protocol'
 import { SendQueue, type Outgoing } from './scheduler'
@@ -45,9 +46,9 @@ export interface RoomPeerHost {
   signal (peer: RoomPeer, data: SignalData): void
   /** The state changed (after `peer.state` was updated). */
   stateChanged (peer: RoomPeer, state: RoomPeerState, error?: RoomError | PeerError): void
-  /** A message arrived. */
-  message (peer: RoomPeer, label: string, data: ReceivedData): void
-  /** A message being received failed (the sender aborted it). */
+  /** A message started arriving (its `START`); listeners run before this returns. */
+  message (message: IncomingMessage): void
+  /** A message being received failed (the sender aborted it, the connection closed, it broke the rules or limits). */
   messageFailed (peer: RoomPeer, label: string, error: RoomError): void
   /** The remote's metadata changed. */
   metadataChanged (peer: RoomPeer): void
@@ -91,7 +92,7 @@ export class RoomPeer {
   private current: RoomPeerState = 'new'
   private meta: JsonValue
   private readonly host: RoomPeerHost
-  private readonly reassembler: Reassembler
+  private readonly receiver: Receiver
   private timer: ReturnType<typeof setTimeout> | null = null
   private restartTimer: ReturnType<typeof setTimeout> | null = null
   private readonly initiator: boolean
@@ -109,19 +110,15 @@ export class RoomPeer {
     this.meta = options.metadata
     this.connectionTimeout = options.connectionTimeout
     this.initiator = options.initiator
-    this.reassembler = new Reassembler(
-      { maxMessageSize: options.maxMessageSize, maxTransfers: MAX_INCOMING_TRANSFERS },
-      {
-        drop: (reason, transfer) => {
-          host.debug('peer %s: %s', this.id, reason)
-          if (transfer !== undefined) this.sendControl({ type: 'refused', transfer, reason })
-        },
-        abort: (transfer, label, reason) => {
-          host.debug('peer %s: transfer %d on %s aborted by the sender: %s', this.id, transfer, label, reason)
-          host.messageFailed(this, label, roomError(`the sender aborted the message: ${reason}`, RoomErrorCode.TRANSFER_ABORTED))
-        }
-      }
-    )
+    this.receiver = new Receiver(this, { maxMessageSize: options.maxMessageSize, maxTransfers: MAX_INCOMING_TRANSFERS }, {
+      control: message => this.sendControl(message),
+      message: message => host.message(message),
+      failed: (message, error) => {
+        host.debug('peer %s: transfer %d on %s failed: %s', this.id, message.transfer, message.label, error.message)
+        host.messageFailed(this, message.label, error)
+      },
+      debug: (format, ...args) => host.debug(`peer %s: ${format}`, this.id, ...args)
+    })
     this.peer = new Peer({
       initiator: options.initiator,
       config: options.config,
@@ -221,12 +218,12 @@ export class RoomPeer {
     this.timer = null
     this.clearRestart()
     this.liveness.stop()
-    this.reassembler.clear()
     this.queue.close()
     const outgoing = [...this.outgoing.values()]
     this.outgoing.clear()
     this.transition(state, error)
     const closed = roomError(`the connection to ${this.id} is ${state}`, RoomErrorCode.PEER_CLOSED)
+    this.receiver.close(closed)
     for (const transfer of outgoing) transfer.fail(closed)
     if (!this.peer.destroyed) this.peer.destroy()
   }
@@ -310,15 +307,7 @@ export class RoomPeer {
       this.host.metadataChanged(this)
       return
     }
-    const done = this.reassembler.push(frame)
-    if (!done) return
-    this.sendControl({ type: 'received', transfer: done.transfer })
-    const decoded = decodePayload(done.kind, done.payload)
-    if ('error' in decoded) {
-      this.host.debug('peer %s: message on %s dropped: %s', this.id, done.label, decoded.error)
-      return
-    }
-    this.host.message(this, done.label, decoded.data)
+    this.receiver.push(frame)
   }
 
   private onTransferControl (message: Exclude<ControlMessage, { type: 'metadata' | 'ping' }>): void {
@@ -327,9 +316,21 @@ export class RoomPeer {
       this.host.debug('peer %s: %s for unknown transfer %d dropped', this.id, message.type, message.transfer)
       return
     }
+    if (message.type === 'credit') {
+      outgoing.grant(message.bytes)
+      this.queue.resume(outgoing)
+      return
+    }
     this.outgoing.delete(message.transfer)
     if (message.type === 'received') {
       outgoing.received()
+      return
+    }
+    if (message.type === 'declined' || message.type === 'cancelled') {
+      const declined = message.type === 'declined'
+      const error = roomError(`the peer ${message.type} the message${message.reason ? `: ${message.reason}` : ''}`, declined ? RoomErrorCode.TRANSFER_DECLINED : RoomErrorCode.TRANSFER_CANCELLED)
+      this.queue.remove(outgoing, error)
+      outgoing.fail(error)
       return
     }
     this.queue.cancel(outgoing, 'refused by the receiver')

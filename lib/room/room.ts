@@ -20,7 +20,8 @@ import {
 } from './protocol'
 import { RoomPeer, isFinal, type RoomPeerHost, type RoomPeerState } from './room-peer'
 import { startTransfer, type SendOptions, type Transfer } from './transfer'
-import type { MessageData, ReceivedData } from './messages'
+import type { MessageData } from './messages'
+import type { IncomingMessage } from './incoming'
 
 /** Options of `new Room()`. */
 export interface RoomOptions {
@@ -41,7 +42,11 @@ export interface RoomOptions {
   wrtc?: WebRTCImplementation
   /** How long a connection to a peer may take before it fails with `ERR_CONNECTION_TIMEOUT` (ms). @defaultValue `30000` */
   connectionTimeout?: number
-  /** Largest message sent or accepted, in bytes of payload (messages are held whole in memory). @defaultValue 64 MiB */
+  /**
+   * Largest message sent, and largest message received whole (awaited, or
+   * read by the room for a listener that did not read it), in bytes of
+   * payload. A message read as a stream has no limit. @defaultValue 64 MiB
+   */
   maxMessageSize?: number
   /** Most other peers at once; announces beyond are ignored. @defaultValue `64` */
   maxPeers?: number
@@ -79,13 +84,13 @@ export interface UpdateEvent extends PeerEvent {
   readonly metadata: JsonValue
 }
 
-/** `channel:message`: a message arrived. */
-export interface MessageEvent extends PeerEvent {
-  /** The label it was sent with. */
-  readonly label: string
-  /** What was sent: a string, a `Uint8Array`, or a JSON value. */
-  readonly data: ReceivedData
-}
+/**
+ * `channel:message`: a message is arriving (emitted at its start, before
+ * its payload): `{ peer, label, info, total, data, accept(), decline(), cancel() }`,
+ * where `data` is a web `ReadableStream` of the bytes that is also a Promise
+ * of the whole value. See {@link IncomingMessage}.
+ */
+export type MessageEvent = IncomingMessage
 
 /** `channel:error`: a message being received failed (e.g. the sender aborted it: `ERR_TRANSFER_ABORTED`). */
 export interface MessageErrorEvent extends PeerEvent {
@@ -115,9 +120,18 @@ export interface RoomEventMap {
   'connection:failed': [event: FailedEvent]
   /** The connection was closed (state `closed`): the peer left, or this room did. */
   'connection:closed': [event: PeerEvent]
-  /** A message arrived. */
+  /**
+   * A message is arriving: emitted at its start, before its payload. Read
+   * `data` as a stream, await it whole, or `accept()`, `decline()` or
+   * `cancel()` it (see {@link IncomingMessage}).
+   */
   'channel:message': [event: MessageEvent]
-  /** A message being received failed: the sender aborted it (`ERR_TRANSFER_ABORTED`). */
+  /**
+   * A message being received failed for a reason this side did not ask for:
+   * the sender aborted it (`ERR_TRANSFER_ABORTED`), the connection closed
+   * (`ERR_PEER_CLOSED`), it broke the protocol (`ERR_TRANSFER_REFUSED`), or
+   * it was read whole over `maxMessageSize` (`ERR_MESSAGE_TOO_LARGE`).
+   */
   'channel:error': [event: MessageErrorEvent]
   /**
    * Something failed after `join()` outside any one connection: the driver
@@ -203,7 +217,9 @@ export class Room extends EventEmitter<RoomEventMap> {
     this.host = {
       signal: (peer, data) => this.sendSignal(peer, data),
       stateChanged: (peer, state, error) => this.onStateChanged(peer, state, error),
-      message: (peer, label, data) => this.fire('channel:message', { peer, label, data }),
+      message: message => {
+        this.fire('channel:message', message)
+      },
       messageFailed: (peer, label, error) => this.fire('channel:error', { peer, label, error }),
       metadataChanged: peer => this.fire('peer:update', { peer, metadata: peer.metadata }),
       nextTransfer: () => this.nextTransfer(),

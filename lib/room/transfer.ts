@@ -4,7 +4,8 @@
  * and an async iterable of progress per target.
  */
 import { roomError, RoomErrorCode, type RoomError } from './errors'
-import { encodeLabel } from './frames'
+import { encodeInfo, encodeLabel, MAX_INFO_BYTES } from './frames'
+import type { JsonValue } from './protocol'
 import { SharedSource, toSource } from './sources'
 import { Outgoing } from './scheduler'
 import type { RoomPeer } from './room-peer'
@@ -18,6 +19,12 @@ export interface SendOptions {
   label?: string
   /** Aborts the transfer: the targets get an `ABORT`, the transfer rejects with `ERR_TRANSFER_ABORTED`. */
   signal?: AbortSignal
+  /**
+   * A JSON value about the message (a file's name, type, size...), at most
+   * 16 KiB as JSON. The receiver gets it as `info` in `channel:message`
+   * before the payload, to decide whether to `accept()` or `decline()` it.
+   */
+  info?: JsonValue
 }
 
 /** Progress of a transfer to one target. */
@@ -109,7 +116,8 @@ class ProgressIterator implements AsyncIterator<TransferProgress> {
  * it resolves once every target confirmed it has the whole message, and
  * rejects with a coded error if any target did not get it (`ERR_TRANSFER_ABORTED`
  * after the `signal` aborted, `ERR_PEER_CLOSED`, `ERR_TRANSFER_REFUSED`,
- * `ERR_SOURCE_FAILED`); the other targets still get it. Iterate it
+ * `ERR_TRANSFER_DECLINED`, `ERR_TRANSFER_CANCELLED`, `ERR_SOURCE_FAILED`);
+ * the other targets still get it. Iterate it
  * (`for await`) for progress `{ peer, label, current, total }` per target,
  * increasing, ending when the transfer settles (throwing its error).
  * @example
@@ -263,6 +271,11 @@ export function startTransfer (data: unknown, options: SendOptions | undefined, 
   if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
     throw roomError('signal must be an AbortSignal', RoomErrorCode.INVALID_OPTION)
   }
+  let info: Uint8Array | null = null
+  if (options?.info !== undefined) {
+    info = encodeInfo(options.info)
+    if (!info) throw roomError(`info must be a JSON value of at most ${MAX_INFO_BYTES} bytes as JSON`, RoomErrorCode.INVALID_OPTION)
+  }
   const source = toSource(data)
   if (!source) throw roomError('send() takes a string, bytes, a JSON value, a Blob or a stream', RoomErrorCode.INVALID_DATA)
   if (source.total !== null && source.total > maxMessageSize) {
@@ -275,7 +288,7 @@ export function startTransfer (data: unknown, options: SendOptions | undefined, 
       progress: (current, total) => result.progressed(peer, current, total),
       received: () => result.received(peer),
       failed: error => result.failed(peer, error)
-    })
+    }, info)
     result.add(peer, outgoing, source.total)
     return { peer, outgoing }
   })

@@ -62,7 +62,8 @@ test('send queue: a message added during a long transfer goes out after at most 
   const writer = new FakeWriter(5)
   const queue = new SendQueue(writer, () => {})
   const big = countingSource(50)
-  queue.add(outgoing(1, big))
+  const long = outgoing(1, big)
+  queue.add(long)
   await settle()
   const before = writer.frames.length
   t.equal(before, 5, 'the long transfer is under way, the writer full')
@@ -72,6 +73,9 @@ test('send queue: a message added during a long transfer goes out after at most 
   await settle()
   const at = writer.frames.findIndex(f => f.transfer === 2)
   t.ok(at >= before && at <= before + 1, `the short one is written within one frame of the long one (frame ${at}, added at ${before})`)
+  // 50 pieces are more than the receiver's first credit: grant the rest.
+  long.grant(50 * PIECE_SIZE)
+  queue.resume(long)
   while (writer.frames.filter(f => f.transfer === 1).length < 51) await settle()
   const bigFrames = writer.frames.filter(f => f.transfer === 1)
   t.deepEqual([bigFrames[0].type, bigFrames[0].total, bigFrames[bigFrames.length - 1].type], ['start', null, 'end'], 'a source of unknown length: START, CHUNKs, END')
