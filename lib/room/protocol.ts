@@ -105,6 +105,46 @@ export function parseMessage (bytes: Uint8Array): SignalingMessage | null {
   }
 }
 
+/**
+ * A message between two sessions that share a pair key, as it is inside its
+ * sealed box (see `codec.ts`): `hello` and `confirm` carry the sender's
+ * metadata, `accept` ends a handshake, `signal` carries WebRTC signaling
+ * data, `leave` says the sender left. `counter` counts the messages of the
+ * sender's session to the recipient's from 1, so a replayed one is dropped.
+ */
+export type PeerMessage =
+  | { readonly type: 'hello' | 'confirm', readonly from: string, readonly to: string, readonly counter: number, readonly metadata: JsonValue }
+  | { readonly type: 'accept' | 'leave', readonly from: string, readonly to: string, readonly counter: number }
+  | { readonly type: 'signal', readonly from: string, readonly to: string, readonly counter: number, readonly data: SignalData }
+
+/** Serializes a peer message (the inverse of {@link parsePeerMessage}). */
+export function encodePeerMessage (message: PeerMessage): Uint8Array {
+  return encoder.encode(JSON.stringify(message))
+}
+
+/** Reads a decrypted peer message: `null` for anything malformed. Never throws. */
+export function parsePeerMessage (bytes: Uint8Array): PeerMessage | null {
+  const obj = parseJsonObject(bytes)
+  if (!obj || !isPeerId(obj.from) || !isPeerId(obj.to)) return null
+  const { from, to, counter } = obj
+  if (typeof counter !== 'number' || !Number.isSafeInteger(counter) || counter < 1) return null
+  switch (obj.type) {
+    case 'hello':
+    case 'confirm':
+      return isMetadata(obj.metadata) ? { type: obj.type, from, to, counter, metadata: obj.metadata } : null
+    case 'accept':
+    case 'leave':
+      return { type: obj.type, from, to, counter }
+    case 'signal': {
+      const data = obj.data
+      if (data === null || typeof data !== 'object' || Array.isArray(data) || !parseSignal(data)) return null
+      return { type: 'signal', from, to, counter, data: data as SignalData }
+    }
+    default:
+      return null
+  }
+}
+
 /** Whether `value` (just parsed from JSON) is acceptable metadata: present, and within {@link MAX_METADATA_BYTES}. */
 function isMetadata (value: unknown): value is JsonValue {
   if (value === undefined) return false
