@@ -23,5 +23,6 @@ export type { Driver, DriverState, MessageHandler } from './lib/room/drivers/dri
 export { MemoryDriver, MemoryHub } from './lib/room/drivers/memory'
 export { RoomErrorCode, type RoomError, type RoomErrorCodeValue } from './lib/room/errors'
 export type { JsonValue } from './lib/room/protocol'
+export type { VerifyFunction, VerifyInfo } from './lib/room/handshake'
 export type { MessageData, ReceivedData } from './lib/room/messages'
 export { WebSocketDriver, type WebSocketDriverOptions } from './lib/room/drivers/websocket'

@@ -332,7 +332,7 @@ export class Handshake {
         return null
       }
       const local = this.ready().local
-      const plain = encodePeerMessage({ ...message, counter: ++session.sent } as PeerMessage)
+      const plain = encodePeerMessage({ ...message, counter: ++session.sent })
       const b = await seal(session.key, plain, this.pairData(await topic, local.fingerprint, fingerprint))
       return encodeEnvelope({ k: 'pair', f: local.fingerprint, b })
     })

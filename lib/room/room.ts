@@ -322,11 +322,12 @@ export class Room extends EventEmitter<RoomEventMap> {
     this.driver.off('state', this.onDriverState)
     if (phase === 'joined') {
       // Each member is told, sealed for it alone.
-      const told = [...this.members.values()].map(peer => {
+      const told: Promise<void>[] = []
+      for (const peer of this.members.values()) {
         const session = this.sessions.get(peer)
-        return session === undefined ? undefined : this.handshake.sendLeave(peer.id, session)
-      })
-      await Promise.all(told.map(done => done?.catch(err => this.debug('leave not published: %s', errorMessage(err)))))
+        if (session !== undefined) told.push(this.handshake.sendLeave(peer.id, session).catch(err => this.debug('leave not published: %s', errorMessage(err))))
+      }
+      await Promise.all(told)
     }
     for (const peer of [...this.members.values()]) peer.finish('closed')
     await this.unsubscribeAll()
