@@ -126,6 +126,11 @@ async function hostileBroker (t, options) {
     const [a, b] = rooms
     const before = rooms.map(room => [...room.peers.values()][0])
     const joins = events.length
+    let signals = 0
+    for (const p of before) {
+      const signal = p.peer.signal.bind(p.peer)
+      p.peer.signal = data => { signals++; return signal(data) }
+    }
     const topic = await roomTopic(id)
     const topics = [topic, ...await Promise.all(rooms.map(room => peerTopic(topic, room.localId)))]
     // Real values from the captured messages, for forgeries that get further.
@@ -164,6 +169,7 @@ async function hostileBroker (t, options) {
     await allConnected(c, 2)
     await Promise.all([a, b].map(room => allConnected(room, 2)))
     t.deepEqual(events.slice(joins).sort(), [`join ${c.localId}`, `join ${c.localId}`], `${sent.length + log.length} hostile messages: no peer:join or peer:leave but the new peer's`)
+    t.equal(signals, 0, 'no forged, tampered or replayed signaling data reached the connection of the first two')
     t.ok(rooms.slice(0, 2).every((room, i) => room.peers.get(before[i].id) === before[i] && before[i].state === 'connected'), 'the first two keep their connection, same entry')
     const got = messages(b, 1)
     a.send('still fine')
