@@ -331,3 +331,30 @@ test('room security: options are checked', t => {
   t.equal(new Room({ id: 'r', driver, peerId: 'Ann_1-x' }).localId, 'Ann_1-x', 'a valid peerId is taken')
   t.end()
 })
+
+test('room security: a peer that leaves halfway through the handshake is dropped at once by the side that added it', async t => {
+  t.timeoutAfter(30e3)
+  const hub = new MemoryHub()
+  const id = roomId()
+  // b's connection timeout is longer than this test: only a leave can remove a.
+  const b = makeRoom(hub, id, null, { connectionTimeout: 120e3 })
+  let a = null
+  const leaveOnConfirm = (topic, bytes) => {
+    if (dec.decode(bytes).includes('"k":"confirm"')) queueMicrotask(() => { a.leave() })
+    return bytes
+  }
+  a = makeRoom(hub, id, [], {}, leaveOnConfirm)
+  try {
+    await b.join()
+    const joined = new Promise(resolve => b.on('peer:join', e => resolve(e.peer)))
+    const left = new Promise(resolve => b.on('peer:leave', e => resolve(e.peer)))
+    await a.join()
+    const peer = await joined
+    t.equal(peer.id, a.localId, 'b added a on its confirm')
+    t.equal(await left, peer, 'and dropped it on its leave (peer:leave)')
+    t.equal(peer.state, 'closed', 'closed, not failed')
+    t.equal(b.peers.size, 0, 'b has nobody')
+  } finally {
+    await leaveAll([a, b])
+  }
+})

@@ -168,6 +168,15 @@ export class Handshake {
     return this.sendPair(session, id, { type: 'leave', from: this.options.localId, to: id })
   }
 
+  /** The sessions we confirmed that have not accepted yet (they may have added us already), as `[id, session]`. */
+  confirmed (): Array<[string, string]> {
+    const out: Array<[string, string]> = []
+    for (const session of this.sessions.values()) {
+      if (session.awaiting && session.id !== null && !session.admitted) out.push([session.id, session.fingerprint])
+    }
+    return out
+  }
+
   /** The room no longer knows session `session` (it left or failed): a new handshake may admit it again. */
   forget (session: string): void {
     const known = this.sessions.get(session)

@@ -327,6 +327,10 @@ export class Room extends EventEmitter<RoomEventMap> {
         const session = this.sessions.get(peer)
         if (session !== undefined) told.push(this.handshake.sendLeave(peer.id, session).catch(err => this.debug('leave not published: %s', errorMessage(err))))
       }
+      // And the peers halfway through the handshake, which may have added us already.
+      for (const [id, session] of this.handshake.confirmed()) {
+        told.push(this.handshake.sendLeave(id, session).catch(err => this.debug('leave not published: %s', errorMessage(err))))
+      }
       await Promise.all(told)
     }
     for (const peer of [...this.members.values()]) peer.finish('closed')
