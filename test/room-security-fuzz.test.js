@@ -11,7 +11,7 @@ const { parseEnvelope, encodeEnvelope } = require('../dist/lib/room/codec')
 const { parsePeerMessage, encodePeerMessage, roomTopic, peerTopic, MAX_MESSAGE_BYTES } = require('../dist/lib/room/protocol')
 const { toBase64, fromBase64 } = require('../dist/lib/room/crypto')
 const { Room, MemoryDriver, MemoryHub, LOOPBACK, allConnected, messages, leaveAll } = require('./room-helpers')
-const { TapDriver, fakeMember } = require('./room-security-helpers')
+const { TapDriver, fakeMember, settled } = require('./room-security-helpers')
 
 const RUNS = 200
 const enc = new TextEncoder()
@@ -126,6 +126,8 @@ async function hostileBroker (t, options) {
   try {
     await Promise.all(rooms.map(room => room.join({ secret: 'x' })))
     await Promise.all(rooms.map(room => allConnected(room, 1)))
+    // Late ICE candidates are signaling too: let them through first.
+    await settled(hub)
     const [a, b] = rooms
     const before = rooms.map(room => [...room.peers.values()][0])
     const joins = events.length

@@ -61,4 +61,15 @@ async function fakeMember (driver, roomId, id, options = {}) {
   return { handshake, admitted, topic, own, announce: () => handshake.announce() }
 }
 
-module.exports = { TapDriver, fakeMember }
+/** Resolves once `hub` has published nothing for three windows of 250 ms in a row. */
+async function settled (hub) {
+  let stable = 0
+  let last = hub.published
+  while (stable < 3) {
+    await new Promise(resolve => setTimeout(resolve, 250))
+    stable = hub.published === last ? stable + 1 : 0
+    last = hub.published
+  }
+}
+
+module.exports = { TapDriver, fakeMember, settled }

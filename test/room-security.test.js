@@ -5,7 +5,7 @@
 // again with the same peerId replacing its old entry.
 const test = require('tape')
 const { Room, MemoryDriver, MemoryHub, LOOPBACK, allConnected, messages, leaveAll } = require('./room-helpers')
-const { TapDriver } = require('./room-security-helpers')
+const { TapDriver, settled } = require('./room-security-helpers')
 const { toBase64 } = require('../dist/lib/room/crypto')
 
 const dec = new TextDecoder()
@@ -17,17 +17,6 @@ function roomId () {
 function makeRoom (hub, id, log, options = {}, rewrite) {
   const driver = log ? new TapDriver(hub, log, rewrite) : new MemoryDriver(hub)
   return new Room({ id, driver, ...LOOPBACK, connectionTimeout: 20e3, ...options })
-}
-
-/** Resolves once `hub` has published nothing for three windows of 250 ms in a row. */
-async function settled (hub) {
-  let stable = 0
-  let last = hub.published
-  while (stable < 3) {
-    await new Promise(resolve => setTimeout(resolve, 250))
-    stable = hub.published === last ? stable + 1 : 0
-    last = hub.published
-  }
 }
 
 /** Records the ids of `peer:join` and `peer:leave` events of `room` in `log`. */
