@@ -126,6 +126,7 @@ export class Handshake {
   /** Our latest announce nonces (base64url). */
   private readonly announced: string[] = []
 
+  /** A handshake for one join; nothing happens until {@link Handshake.start}. */
   constructor (options: HandshakeOptions, host: HandshakeHost) {
     this.options = options
     this.host = host

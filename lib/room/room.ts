@@ -59,7 +59,8 @@ export interface RoomOptions {
    * Called for each peer that proved itself, before any connection to it is
    * made: `true` admits it; anything else, a throw or a rejection refuses it
    * (no `peer:join`, no connection; on its side neither). The handshake waits
-   * for it; other signaling does not.
+   * for it; other signaling does not. It may be asked more than once about one
+   * peer (e.g. when two peers join at the same moment, or one joins again).
    */
   verify?: VerifyFunction
   /**
