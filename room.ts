@@ -23,6 +23,7 @@ export type { Driver, DriverState, MessageHandler } from './lib/room/drivers/dri
 export { MemoryDriver, MemoryHub } from './lib/room/drivers/memory'
 export { RoomErrorCode, type RoomError, type RoomErrorCodeValue } from './lib/room/errors'
 export type { JsonValue } from './lib/room/protocol'
+export type { VerifyFunction, VerifyInfo } from './lib/room/handshake'
 export type { MessageData, ReceivedData } from './lib/room/messages'
 export { IncomingMessage, IncomingData } from './lib/room/incoming'
 export { RECEIVE_WINDOW, MAX_INFO_BYTES } from './lib/room/frames'

@@ -10,6 +10,7 @@ const { parseFrame, encodeTransfer, encodeControl, encodeLabel, PayloadKind, MAX
 const { parseControlMessage } = require('../dist/lib/room/control')
 const { encodePayload, decodePayload } = require('../dist/lib/room/messages')
 const { Room, MemoryDriver, LOOPBACK, makeRooms, allConnected, messages, leaveAll } = require('./room-helpers')
+const { fakeMember } = require('./room-security-helpers')
 
 const RUNS = 300
 const enc = new TextEncoder()
@@ -129,7 +130,9 @@ test('a live room shrugs off garbage and fake peers from a hostile broker', asyn
     await evil.publish(topic, encodeMessage({ type: 'leave', from: 'nobody' }))
     const failed = new Promise(resolve => lonely.on('connection:failed', e => { if (e.peer.id === 'fakepeer') resolve(e) }))
     const left = new Promise(resolve => lonely.on('peer:leave', e => { if (e.peer.id === 'fakepeer') resolve(e) }))
-    await evil.publish(await roomTopic('lonely'), encodeMessage({ type: 'announce', from: 'fakepeer', metadata: null }))
+    // (Signaling is sealed: the fake peer speaks the handshake, then goes silent.)
+    const fake = await fakeMember(new MemoryDriver(hub), 'lonely', 'fakepeer')
+    await fake.announce()
     const failure = await failed
     t.equal(failure.error.code, 'ERR_CONNECTION_TIMEOUT', 'a fake peer that never answers fails with ERR_CONNECTION_TIMEOUT')
     await left

@@ -1,16 +1,20 @@
 /**
  * The room signaling protocol: how peers meet through a driver.
  *
- * Messages are UTF-8 JSON objects `{ v: 1, type, from, ... }`:
- * - `announce` `{ from, metadata }` on the room topic: a peer has joined.
- *   Published once on join, and again only when the driver comes back to
- *   active (messages may have been lost meanwhile); never periodically.
- * - `hello` `{ from, to, metadata }` on the announcer's peer topic: the reply
- *   of each peer already there, sent once per announcing peer.
- * - `signal` `{ from, to, data }` on the recipient's peer topic: WebRTC
- *   signaling data (`Peer`'s `signal` event) for one pair.
- * - `leave` `{ from }` on the room topic: a peer left; the others close
- *   their connection to it at once.
+ * What a room says to another is a {@link PeerMessage} (`hello`, `confirm`,
+ * `accept`, `signal`, `leave`, numbered by a counter), and, to the whole
+ * room, an announce of its id. None of it goes out in clear: each is sealed
+ * in an envelope (`codec.ts`) by the handshake (`handshake.ts`), which also
+ * decides who is admitted. The {@link SignalingMessage} shapes (`announce`,
+ * `hello`, `signal`, `leave` as plain JSON) describe the same exchanges
+ * without their cryptographic fields; {@link parseMessage} reads them.
+ *
+ * A joining peer announces itself once on the room topic, and again only
+ * when its driver comes back to active (messages may have been lost
+ * meanwhile); never periodically. Each peer already there answers on the
+ * announcer's peer topic; the handshake and then WebRTC signaling of a pair
+ * go on the recipient's peer topic; `leave` is sent to each member on its
+ * own topic, so the others close their connection to it at once.
  *
  * Topics are SHA-256 hashes, so the broker does not see room names: the room
  * topic hashes the room id, a peer topic hashes the room topic and the peer
@@ -18,8 +22,8 @@
  * the offer, so two peers that meet each other at the same moment never
  * both offer (no glare).
  *
- * Everything delivered is untrusted: {@link parseMessage} checks sizes,
- * types and fields and returns `null` for anything else; it never throws.
+ * Everything delivered is untrusted: the parsers check sizes, types and
+ * fields and return `null` for anything else; they never throw.
  */
 import { parseSignal, type SignalData } from '../signal'
 
@@ -100,6 +104,46 @@ export function parseMessage (bytes: Uint8Array): SignalingMessage | null {
     }
     case 'leave':
       return { type: 'leave', from }
+    default:
+      return null
+  }
+}
+
+/**
+ * A message between two sessions that share a pair key, as it is inside its
+ * sealed box (see `codec.ts`): `hello` and `confirm` carry the sender's
+ * metadata, `accept` ends a handshake, `signal` carries WebRTC signaling
+ * data, `leave` says the sender left. `counter` counts the messages of the
+ * sender's session to the recipient's from 1, so a replayed one is dropped.
+ */
+export type PeerMessage =
+  | { readonly type: 'hello' | 'confirm', readonly from: string, readonly to: string, readonly counter: number, readonly metadata: JsonValue }
+  | { readonly type: 'accept' | 'leave', readonly from: string, readonly to: string, readonly counter: number }
+  | { readonly type: 'signal', readonly from: string, readonly to: string, readonly counter: number, readonly data: SignalData }
+
+/** Serializes a peer message (the inverse of {@link parsePeerMessage}). */
+export function encodePeerMessage (message: PeerMessage): Uint8Array {
+  return encoder.encode(JSON.stringify(message))
+}
+
+/** Reads a decrypted peer message: `null` for anything malformed. Never throws. */
+export function parsePeerMessage (bytes: Uint8Array): PeerMessage | null {
+  const obj = parseJsonObject(bytes)
+  if (!obj || !isPeerId(obj.from) || !isPeerId(obj.to)) return null
+  const { from, to, counter } = obj
+  if (typeof counter !== 'number' || !Number.isSafeInteger(counter) || counter < 1) return null
+  switch (obj.type) {
+    case 'hello':
+    case 'confirm':
+      return isMetadata(obj.metadata) ? { type: obj.type, from, to, counter, metadata: obj.metadata } : null
+    case 'accept':
+    case 'leave':
+      return { type: obj.type, from, to, counter }
+    case 'signal': {
+      const data = obj.data
+      if (data === null || typeof data !== 'object' || Array.isArray(data) || !parseSignal(data)) return null
+      return { type: 'signal', from, to, counter, data: data as SignalData }
+    }
     default:
       return null
   }

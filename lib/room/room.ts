@@ -13,11 +13,11 @@ import type { WebRTCImplementation } from '../webrtc'
 import { randomHex, rethrow } from '../util'
 import type { Driver, DriverState } from './drivers/driver'
 import { roomError, RoomErrorCode, type RoomError } from './errors'
-import { plainCodec, type SignalingCodec } from './codec'
 import {
-  encodeMessage, parseMessage, normalizeMetadata, roomTopic, peerTopic, isInitiator,
-  MAX_MESSAGE_BYTES, type JsonValue, type SignalingMessage
+  normalizeMetadata, roomTopic, peerTopic, isInitiator, isPeerId,
+  MAX_MESSAGE_BYTES, type JsonValue
 } from './protocol'
+import { Handshake, type VerifyFunction } from './handshake'
 import { RoomPeer, isFinal, type RoomPeerHost, type RoomPeerState } from './room-peer'
 import { startTransfer, type SendOptions, type Transfer } from './transfer'
 import type { MessageData } from './messages'
@@ -50,6 +50,32 @@ export interface RoomOptions {
   maxMessageSize?: number
   /** Most other peers at once; announces beyond are ignored. @defaultValue `64` */
   maxPeers?: number
+  /**
+   * The room's password: only peers with the same password can read its
+   * announces, answer them, or prove themselves in the handshake, so a peer
+   * without it never connects and the others never see it (no `peer:join`).
+   * It also binds the peers' public keys, so a broker cannot substitute its
+   * own. Never sent, in clear or not. @defaultValue none (see the README's
+   * "Security": signaling is encrypted, but an active broker that knows the
+   * room id can intercept it)
+   */
+  password?: string
+  /**
+   * Called for each peer that proved itself, before any connection to it is
+   * made: `true` admits it; anything else, a throw or a rejection refuses it
+   * (no `peer:join`, no connection; on its side neither). The handshake waits
+   * for it; other signaling does not. It may be asked more than once about one
+   * peer (e.g. when two peers join at the same moment, or one joins again).
+   */
+  verify?: VerifyFunction
+  /**
+   * This peer's id in the room (letters, digits, `_`, `-`; 1 to 64), e.g. a
+   * stable user id: when a peer joins again with the same id (after a reload),
+   * its new session replaces the old entry in the others' rooms (`peer:leave`
+   * for the old one, then `peer:join`). Two live peers must not share an id.
+   * @defaultValue 32 random hex digits, new for each `Room`
+   */
+  peerId?: string
 }
 
 /** Options of `room.send()`. */
@@ -165,7 +191,7 @@ const DEFAULT_MAX_PEERS = 64
 export class Room extends EventEmitter<RoomEventMap> {
   /** The room's id, as given. */
   readonly id: string
-  /** This peer's id in the room (random, made anew for each `Room`). */
+  /** This peer's id in the room (the `peerId` option, or random, made anew for each `Room`). */
   readonly localId: string
   private readonly driver: Driver
   private readonly config: RTCConfiguration | undefined
@@ -173,7 +199,9 @@ export class Room extends EventEmitter<RoomEventMap> {
   private readonly connectionTimeout: number
   private readonly maxMessageSize: number
   private readonly maxPeers: number
-  private readonly codec: SignalingCodec = plainCodec
+  private readonly handshake: Handshake
+  /** The handshake session (remote key fingerprint) of each member. */
+  private readonly sessions = new WeakMap<RoomPeer, string>()
   private readonly members = new Map<string, RoomPeer>()
   private readonly topics = new Map<string, Promise<string>>()
   private readonly log: createDebug.Debugger
@@ -192,7 +220,7 @@ export class Room extends EventEmitter<RoomEventMap> {
     if (state !== 'active' || this.phase !== 'joined') return
     // Messages may have been lost while inactive: announce again; peers that know us ignore it.
     this.log('driver active again: announcing')
-    this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata }).catch(err => this.fail(err))
+    this.handshake.announce().catch(err => this.fail(err))
   }
 
   /** Makes a room; nothing happens until `join()`. Throws `ERR_INVALID_OPTION` for invalid options. */
@@ -212,7 +240,31 @@ export class Room extends EventEmitter<RoomEventMap> {
     this.connectionTimeout = positive(options.connectionTimeout, DEFAULT_CONNECTION_TIMEOUT, 'connectionTimeout')
     this.maxMessageSize = positive(options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize')
     this.maxPeers = positive(options.maxPeers, DEFAULT_MAX_PEERS, 'maxPeers')
-    this.localId = randomHex(16)
+    const { password, verify, peerId } = options
+    if (password !== undefined && (typeof password !== 'string' || password.length === 0)) {
+      throw roomError('password must be a non-empty string', RoomErrorCode.INVALID_OPTION)
+    }
+    if (verify !== undefined && typeof verify !== 'function') throw roomError('verify must be a function', RoomErrorCode.INVALID_OPTION)
+    if (peerId !== undefined && !isPeerId(peerId)) {
+      throw roomError('peerId must be 1 to 64 letters, digits, _ or -', RoomErrorCode.INVALID_OPTION)
+    }
+    this.localId = peerId ?? randomHex(16)
+    this.handshake = new Handshake({ roomId: id, password, verify, localId: this.localId, maxSessions: 4 * this.maxPeers + 16 }, {
+      publish: (topic, make) => this.publish(topic, make),
+      topicOf: peerId => this.topicOf(peerId),
+      admit: (peerId, metadata, session) => this.admit(peerId, metadata, session),
+      signal: (peerId, session, data) => this.memberOf(peerId, session)?.signal(data),
+      leave: (peerId, session) => {
+        const peer = this.memberOf(peerId, session)
+        if (!peer) return
+        this.departed.add(peer)
+        peer.finish('closed')
+      },
+      localMetadata: () => this.localMetadata,
+      listening: () => this.listening,
+      fail: err => this.fail(err),
+      debug: (format, ...args) => this.debug(format, ...args)
+    })
     this.log = createDebug(`${DEBUG_NAMESPACE}:room`)
     this.host = {
       signal: (peer, data) => this.sendSignal(peer, data),
@@ -263,13 +315,14 @@ export class Room extends EventEmitter<RoomEventMap> {
     try {
       this.topic = await roomTopic(this.id)
       this.ownTopic = await peerTopic(this.topic, this.localId)
+      await this.handshake.start(this.topic, this.ownTopic)
       // Our own topic first: a hello may come as soon as the announce is out.
       await this.driver.subscribe(this.ownTopic, bytes => this.receive(this.ownTopic, bytes))
       await this.driver.subscribe(this.topic, bytes => this.receive(this.topic, bytes))
       if (this.phase !== 'joining') throw roomError('left while joining', RoomErrorCode.NOT_JOINED)
       this.driver.on('state', this.onDriverState)
       this.phase = 'joined'
-      await this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata })
+      await this.handshake.announce()
     } catch (err) {
       await this.leave()
       // leave() may have run before the subscriptions were made (a leave() during join()).
@@ -293,7 +346,17 @@ export class Room extends EventEmitter<RoomEventMap> {
     if (phase === 'idle') return
     this.driver.off('state', this.onDriverState)
     if (phase === 'joined') {
-      await this.publish(this.topic, { type: 'leave', from: this.localId }).catch(err => this.debug('leave not published: %s', errorMessage(err)))
+      // Each member is told, sealed for it alone.
+      const told: Promise<void>[] = []
+      for (const peer of this.members.values()) {
+        const session = this.sessions.get(peer)
+        if (session !== undefined) told.push(this.handshake.sendLeave(peer.id, session).catch(err => this.debug('leave not published: %s', errorMessage(err))))
+      }
+      // And the peers halfway through the handshake, which may have added us already.
+      for (const [id, session] of this.handshake.confirmed()) {
+        told.push(this.handshake.sendLeave(id, session).catch(err => this.debug('leave not published: %s', errorMessage(err))))
+      }
+      await Promise.all(told)
     }
     for (const peer of [...this.members.values()]) peer.finish('closed')
     await this.unsubscribeAll()
@@ -370,47 +433,32 @@ export class Room extends EventEmitter<RoomEventMap> {
   /** Takes one delivered message, in order of delivery. */
   private receive (topic: string, bytes: Uint8Array): void {
     this.inbound = this.inbound.then(async () => {
-      if (!this.listening) return
-      const decoded = await this.codec.decode(bytes, { topic })
-      const message = decoded && parseMessage(decoded)
-      if (!message) {
-        this.debug('malformed signaling message of %d bytes dropped', bytes.byteLength)
-        return
-      }
-      if (this.listening) this.handle(message, topic)
+      if (this.listening) await this.handshake.receive(topic, bytes)
     }).catch(err => this.debug('signaling message failed: %s', errorMessage(err)))
   }
 
-  private handle (message: SignalingMessage, topic: string): void {
-    if (message.from === this.localId) return
-    if ('to' in message && (message.to !== this.localId || topic !== this.ownTopic)) {
-      this.debug('%s for another peer dropped', message.type)
-      return
-    }
-    const known = this.members.get(message.from)
-    switch (message.type) {
-      case 'announce':
-        if (topic !== this.topic || known) return
-        if (!this.addPeer(message.from, message.metadata)) return
-        this.publish(this.topicOf(message.from), { type: 'hello', from: this.localId, to: message.from, metadata: this.localMetadata }, message.from)
-          .catch(err => this.fail(err))
-        return
-      case 'hello':
-        if (!known) this.addPeer(message.from, message.metadata)
-        return
-      case 'signal':
-        if (known) known.signal(message.data)
-        else this.debug('signal from unknown peer %s dropped', message.from)
-        return
-      case 'leave':
-        if (topic === this.topic && known) {
-          this.departed.add(known)
-          known.finish('closed')
-        }
-    }
+  /** The member `id` if it is of handshake session `session`. */
+  private memberOf (id: string, session: string): RoomPeer | undefined {
+    const peer = this.members.get(id)
+    if (peer && this.sessions.get(peer) === session) return peer
+    this.debug('message of %s (session %s), not a member, dropped', id, session.slice(0, 7))
+    return undefined
   }
 
-  private addPeer (id: string, metadata: JsonValue): boolean {
+  /** A peer passed the handshake (both sides verified it): add it, replacing an older session of the same id. */
+  private admit (id: string, metadata: JsonValue, session: string): void {
+    if (!this.listening || id === this.localId) return
+    const known = this.members.get(id)
+    if (known && this.sessions.get(known) === session) return
+    if (known) {
+      this.debug('%s joined again: its new session replaces the old entry', id)
+      this.departed.add(known)
+      known.finish('closed')
+    }
+    this.addPeer(id, metadata, session)
+  }
+
+  private addPeer (id: string, metadata: JsonValue, session: string): boolean {
     if (this.members.size >= this.maxPeers) {
       this.debug('peer %s ignored: the room has maxPeers (%d)', id, this.maxPeers)
       return false
@@ -431,6 +479,7 @@ export class Room extends EventEmitter<RoomEventMap> {
       return false
     }
     this.members.set(id, peer)
+    this.sessions.set(peer, session)
     this.fire('peer:join', { peer })
     this.fire('connection:new', { peer })
     peer.start()
@@ -454,6 +503,8 @@ export class Room extends EventEmitter<RoomEventMap> {
     if (isFinal(state) && this.members.get(peer.id) === peer) {
       this.members.delete(peer.id)
       this.topics.delete(peer.id)
+      const session = this.sessions.get(peer)
+      if (session !== undefined) this.handshake.forget(session)
       this.fire('peer:leave', { peer })
       if (!this.departed.has(peer)) this.reannounce()
     }
@@ -471,26 +522,27 @@ export class Room extends EventEmitter<RoomEventMap> {
       this.reannouncing = false
       if (this.phase !== 'joined') return
       this.debug('a connection was lost: announcing again')
-      this.publish(this.topic, { type: 'announce', from: this.localId, metadata: this.localMetadata }).catch(err => this.fail(err))
+      this.handshake.announce().catch(err => this.fail(err))
     })
   }
 
   private sendSignal (peer: RoomPeer, data: SignalData): void {
-    if (!this.listening) return
-    this.publish(this.topicOf(peer.id), { type: 'signal', from: this.localId, to: peer.id, data }, peer.id)
-      .catch(err => this.fail(err))
+    const session = this.sessions.get(peer)
+    if (!this.listening || session === undefined) return
+    this.handshake.sendSignal(peer.id, session, data).catch(err => this.fail(err))
   }
 
-  /** Publishes a message, after those published before (order is kept through the codec). */
-  private publish (topic: string | Promise<string>, message: SignalingMessage, to?: string): Promise<void> {
+  /** Publishes what `make()` returns, after what was published before (order is kept through the encryption). */
+  private publish (topic: string | Promise<string>, make: () => Promise<Uint8Array | null>): Promise<void> {
     const done = this.outbound.then(async () => {
-      const bytes = encodeMessage(message)
+      const name = await topic
+      const bytes = await make()
+      if (!bytes) return
       if (bytes.byteLength > MAX_MESSAGE_BYTES) {
-        this.debug('%s of %d bytes not sent: over %d', message.type, bytes.byteLength, MAX_MESSAGE_BYTES)
+        this.debug('message of %d bytes not sent: over %d', bytes.byteLength, MAX_MESSAGE_BYTES)
         return
       }
-      const name = await topic
-      await this.driver.publish(name, await this.codec.encode(bytes, { topic: name, to }))
+      await this.driver.publish(name, bytes)
     })
     this.outbound = done.catch(() => undefined)
     return done
