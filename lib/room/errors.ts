@@ -29,7 +29,13 @@ export const RoomErrorCode = {
   /** The receiver refused or dropped a transfer (over its `maxMessageSize`, too many at once, malformed). */
   TRANSFER_REFUSED: 'ERR_TRANSFER_REFUSED',
   /** The stream or `Blob` being sent failed while it was read. */
-  SOURCE_FAILED: 'ERR_SOURCE_FAILED'
+  SOURCE_FAILED: 'ERR_SOURCE_FAILED',
+  /** A labelled channel closed: transfers still being written on it fail, and so does its `peer.channel()` stream if it had not ended. */
+  CHANNEL_CLOSED: 'ERR_CHANNEL_CLOSED',
+  /** A message on an unreliable channel (`maxRetransmits` or `maxPacketLifeTime`) must fit one frame: streams and larger messages are refused. */
+  UNRELIABLE_MESSAGE: 'ERR_UNRELIABLE_MESSAGE',
+  /** A connection has no channel id left for another labelled channel (at most 512 at once per pair). */
+  TOO_MANY_CHANNELS: 'ERR_TOO_MANY_CHANNELS'
 } as const
 
 /** One of the {@link RoomErrorCode} values. */
