@@ -194,6 +194,30 @@ test('room channels: both sides open the same label at once: exactly one channel
   }
 })
 
+test('room channels: messages sent right after open() arrive, from either side of each pair', async t => {
+  t.timeoutAfter(60e3)
+  const { rooms } = makeRooms(3)
+  try {
+    await Promise.all(rooms.map(room => room.join()))
+    await Promise.all(rooms.map(room => allConnected(room, 2)))
+    const got = rooms.map(room => messages(room, 2 * 20, 'now'))
+    rooms.forEach((room, i) => {
+      room.open({ label: 'now' })
+      for (let n = 0; n < 20; n++) room.send(`p${i} #${n}`, { label: 'now' })
+    })
+    const received = await Promise.all(got)
+    received.forEach((events, i) => {
+      for (const peer of rooms[i].peers.values()) {
+        const from = events.filter(e => e.peer === peer).map(e => e.data)
+        const j = rooms.findIndex(r => r.localId === peer.id)
+        t.deepEqual(from, Array.from({ length: 20 }, (_, n) => `p${j} #${n}`), `p${i} got p${j}'s 20 messages, in order`)
+      }
+    })
+  } finally {
+    await leaveAll(rooms)
+  }
+})
+
 test('room channels: a peer joining later gets the open labels', async t => {
   t.timeoutAfter(60e3)
   const { rooms } = makeRooms(3)

@@ -11,6 +11,9 @@
 import type { Peer } from '../peer'
 import type { LinkMessage } from './link-messages'
 
+/** Most remote streams a connection keeps track of (labels told ahead of their tracks included). */
+const MAX_REMOTE_STREAMS = 256
+
 /** What the media of a connection need from their room peer. */
 export interface MediaHost {
   /** The connection. */
@@ -121,6 +124,10 @@ export class PeerMedia {
   onMessage (message: Extract<LinkMessage, { type: 'rtc-media' }>): void {
     const share = this.remote.get(message.stream)
     if (message.op === 'add') {
+      if (!share && this.remote.size >= MAX_REMOTE_STREAMS) {
+        this.host.debug('media label for stream %s dropped: %d streams known', message.stream, MAX_REMOTE_STREAMS)
+        return
+      }
       const entry = share ?? this.newRemote()
       if (entry.label !== null && entry.label !== message.label && entry.added) this.removeRemote(message.stream, entry)
       const fresh = entry.added && entry.label !== message.label ? this.newRemote() : entry
