@@ -148,3 +148,39 @@ test('room media: a peer joining later gets what is shared; roomPeer.share() rea
     await leaveAll(rooms)
   }
 })
+
+test('room media: managed streams are stopped when the room is left, or unshared from one peer; others are not', async t => {
+  t.timeoutAfter(60e3)
+  const { rooms } = makeRooms(2)
+  const [a, b] = rooms
+  const managed = camera()
+  const kept = camera()
+  const perPeer = camera()
+  try {
+    await Promise.all(rooms.map(room => room.join()))
+    await Promise.all(rooms.map(room => allConnected(room, 1)))
+    const arrivals = new Promise(resolve => {
+      const labels = new Set()
+      b.on('stream:add', e => { labels.add(e.label); if (labels.size === 3) resolve() })
+    })
+    a.share({ label: 'managed', stream: managed.stream, managed: true })
+    a.share({ label: 'kept', stream: kept.stream })
+    const toB = a.peers.get(b.localId)
+    toB.share({ label: 'solo', stream: perPeer.stream, managed: true })
+    await arrivals
+    t.pass('b got all three streams')
+    const removed = next(b, 'stream:remove', e => e.label === 'solo')
+    toB.unshare('solo')
+    await removed
+    t.equal(perPeer.track.readyState, 'ended', 'a managed per-peer stream is stopped by roomPeer.unshare()')
+    t.equal(managed.track.readyState, 'live', 'the room\'s managed stream still runs')
+    await a.leave()
+    t.equal(managed.track.readyState, 'ended', 'leave() stops the room\'s managed stream')
+    t.equal(kept.track.readyState, 'live', 'and not the others')
+  } finally {
+    managed.stop()
+    kept.stop()
+    perPeer.stop()
+    await leaveAll(rooms)
+  }
+})
