@@ -218,6 +218,33 @@ test('room channels: messages sent right after open() arrive, from either side o
   }
 })
 
+test('room channels: 40 MiB on a labelled channel (more than libwebrtc buffers) arrive intact; a chat message overtakes them', async t => {
+  t.timeoutAfter(120e3)
+  const { rooms } = makeRooms(2)
+  try {
+    await Promise.all(rooms.map(room => room.join()))
+    await Promise.all(rooms.map(room => allConnected(room, 1)))
+    const [a, b] = rooms
+    const opens = rooms.map(room => opened(room, 'big', 1))
+    a.open({ label: 'big' })
+    await Promise.all(opens)
+    const payload = patternBytes(40 * 1024 * 1024, 11)
+    const events = []
+    b.on('channel:message', e => events.push(e))
+    const closes = []
+    rooms.forEach(room => room.on('channel:close', e => closes.push(e)))
+    const big = a.send(payload, { label: 'big' })
+    const chat = a.send('small', { label: 'big' })
+    await Promise.all([big, chat])
+    t.deepEqual(events.map(e => e.label), ['big', 'big'], 'both arrived')
+    t.equal(events[0].data, 'small', 'the small message arrived first')
+    t.equal(sha256(events[1].data), sha256(payload), 'SHA-256 of the 40 MiB matches')
+    t.deepEqual(closes, [], 'the channel was never closed (its buffer stayed under the limit)')
+  } finally {
+    await leaveAll(rooms)
+  }
+})
+
 test('room channels: a peer joining later gets the open labels', async t => {
   t.timeoutAfter(60e3)
   const { rooms } = makeRooms(3)
