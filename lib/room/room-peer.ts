@@ -220,7 +220,8 @@ export class RoomPeer {
    * Shares `stream` with this peer under `label` (replacing the stream the
    * label shared): it gets `stream:add` and `track:add` with the label.
    * Sent once connected if called before. With `managed`, the stream's
-   * tracks are stopped when it is unshared or replaced. Throws
+   * tracks are stopped when it is unshared or replaced, or the connection
+   * closes. Throws
    * `ERR_INVALID_OPTION`, `ERR_PEER_CLOSED`, or the `Peer`'s media errors.
    */
   share (options: ShareOptions): void {
