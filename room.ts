@@ -14,8 +14,11 @@
  */
 export {
   Room, type RoomOptions, type RoomSendOptions, type RoomEventMap, type LocalPeer,
-  type PeerEvent, type FailedEvent, type UpdateEvent, type MessageEvent, type MessageErrorEvent
+  type PeerEvent, type FailedEvent, type UpdateEvent, type MessageEvent, type MessageErrorEvent,
+  type ChannelEvent, type StreamEvent, type TrackEvent
 } from './lib/room/room'
+export type { ChannelOptions, ShareOptions } from './lib/room/link'
+export { ChannelStream } from './lib/room/pipe'
 export { Transfer, type TransferProgress } from './lib/room/transfer'
 export type { ReadableLike } from './lib/room/sources'
 export { RoomPeer, DEFAULT_LABEL, type RoomPeerState, type SendOptions } from './lib/room/room-peer'

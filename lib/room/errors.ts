@@ -35,7 +35,13 @@ export const RoomErrorCode = {
   /** The receiver cancelled the message while receiving it (`cancel()`, or its reader cancelled the stream); on both sides. */
   TRANSFER_CANCELLED: 'ERR_TRANSFER_CANCELLED',
   /** A received message's data was read as a stream, so it has no whole value to await (or the reverse). */
-  ALREADY_READ: 'ERR_ALREADY_READ'
+  ALREADY_READ: 'ERR_ALREADY_READ',
+  /** A labelled channel closed: transfers still being written on it fail, and so does its `peer.channel()` stream if it had not ended. */
+  CHANNEL_CLOSED: 'ERR_CHANNEL_CLOSED',
+  /** A message on an unreliable channel (`maxRetransmits` or `maxPacketLifeTime`) must fit one frame: streams and larger messages are refused. */
+  UNRELIABLE_MESSAGE: 'ERR_UNRELIABLE_MESSAGE',
+  /** A connection has no channel id left for another labelled channel (at most 512 at once per pair). */
+  TOO_MANY_CHANNELS: 'ERR_TOO_MANY_CHANNELS'
 } as const
 
 /** One of the {@link RoomErrorCode} values. */

@@ -16,6 +16,9 @@ import type { JsonValue } from './protocol'
 import { SendQueue, type Outgoing } from './scheduler'
 import { Liveness } from './liveness'
 import { startTransfer, type SendOptions, type Transfer } from './transfer'
+import { PeerLink, checkLabel, checkShareOptions, stopTracks, type LinkEvent, type RoomLinkState, type ShareOptions } from './link'
+import type { ChannelDelivery } from './link-messages'
+import type { ChannelStream } from './pipe'
 
 export { DEFAULT_LABEL, type SendOptions } from './transfer'
 
@@ -33,6 +36,11 @@ const TRANSITIONS: Readonly<Record<RoomPeerState, readonly RoomPeerState[]>> = {
   disconnected: ['connected', 'failed', 'closed'],
   failed: [],
   closed: []
+}
+
+/** Whether a signal starts or answers a negotiation (an offer, an answer, a request for one). */
+function isNegotiation (data: SignalData): boolean {
+  return data.type === 'offer' || data.type === 'answer' || data.type === 'renegotiate'
 }
 
 /** Whether a state is final. */
@@ -60,6 +68,10 @@ export interface RoomPeerHost {
   localMetadata (): JsonValue
   /** Logs. */
   debug (format: string, ...args: unknown[]): void
+  /** A labelled channel, media stream or track event of this peer. */
+  linkEvent (peer: RoomPeer, event: LinkEvent): void
+  /** What the room opened and shares, given to each peer once connected. */
+  linkState (): RoomLinkState
 }
 
 /** @internal How a RoomPeer is made. */
@@ -95,6 +107,8 @@ export class RoomPeer {
   private readonly receiver: Receiver
   private timer: ReturnType<typeof setTimeout> | null = null
   private restartTimer: ReturnType<typeof setTimeout> | null = null
+  /** Until when signaling goes through the broker although connected (ms since epoch; see `signal()`). */
+  private brokerUntil = 0
   private readonly initiator: boolean
   private readonly connectionTimeout: number
   private readonly queue: SendQueue
@@ -102,6 +116,12 @@ export class RoomPeer {
   private readonly outgoing = new Map<number, Outgoing>()
   /** Tells a remote that went silent (its process killed) within `connectionTimeout`. */
   private readonly liveness: Liveness
+  /** Over the connection once it is up: signaling, labelled channels, media (link.ts). */
+  private readonly link: PeerLink
+  /** The queue of each transfer sent on a labelled channel. */
+  private readonly routes = new WeakMap<Outgoing, SendQueue>()
+  /** Labels shared with this peer alone whose stream is managed. */
+  private readonly managed = new Set<string>()
 
   /** @internal */
   constructor (host: RoomPeerHost, options: RoomPeerOptions) {
@@ -125,7 +145,17 @@ export class RoomPeer {
       wrtc: options.wrtc,
       objectMode: true
     })
-    this.peer.on('signal', data => { if (!isFinal(this.current)) host.signal(this, data) })
+    this.link = new PeerLink({
+      peer: this.peer,
+      initiator: options.initiator,
+      sendFrame: frame => { if (!isFinal(this.current) && !this.peer.destroyed) this.peer.send(frame) },
+      frames: bytes => this.onData(bytes),
+      queueClosed: (queue, error) => this.failQueued(queue, error),
+      unreliableSent: transfer => this.onTransferControl({ type: 'received', transfer }),
+      event: event => host.linkEvent(this, event),
+      debug: (format, ...args) => host.debug(`peer %s: ${format}`, this.id, ...args)
+    }, () => host.linkState())
+    this.peer.on('signal', data => this.onLocalSignal(data))
     this.peer.on('connect', () => this.onConnect())
     this.peer.on('data', (data: Uint8Array | string) => this.onData(data))
     this.peer.on('iceStateChange', state => this.onIceState(state))
@@ -173,14 +203,114 @@ export class RoomPeer {
       outgoing.fail(roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED))
       return
     }
+    const route = this.link.route(outgoing)
+    if (route instanceof Error) {
+      outgoing.fail(route)
+      return
+    }
     this.outgoing.set(outgoing.transfer, outgoing)
-    this.queue.add(outgoing)
+    if (route) this.routes.set(outgoing, route)
+    ;(route ?? this.queue).add(outgoing)
   }
 
   /** @internal Stops a transfer to this peer; the peer gets an `ABORT` if it saw any of it. */
   cancelTransfer (outgoing: Outgoing, reason: string): void {
     if (this.outgoing.get(outgoing.transfer) === outgoing) this.outgoing.delete(outgoing.transfer)
-    this.queue.cancel(outgoing, reason)
+    this.queueOf(outgoing).cancel(outgoing, reason)
+  }
+
+  /** The send queue a transfer is on: its labelled channel's, or the main one. */
+  private queueOf (outgoing: Outgoing): SendQueue {
+    return this.routes.get(outgoing) ?? this.queue
+  }
+
+  /**
+   * A byte stream to this peer: a Node Duplex (readable-stream, as `Peer`)
+   * over a data channel of its own for `label`, with backpressure both ways
+   * and an `end()` that completes once the peer has every byte. The peer
+   * gets the other end from its own `channel(label)` with our id (both may
+   * call it first; bytes wait for it). Another call with the label returns
+   * the same stream until it closes. Throws `ERR_INVALID_OPTION` for a bad
+   * label, `ERR_PEER_CLOSED` once the connection is closed or failed.
+   * @example
+   * ```js
+   * const pipe = room.peers.get(id).channel('sync')
+   * pipe.write(update)
+   * pipe.on('data', bytes => apply(bytes))
+   * ```
+   */
+  channel (label: string): ChannelStream {
+    const checked = checkLabel(label)
+    if (isFinal(this.current)) throw roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED)
+    return this.link.pipe(checked)
+  }
+
+  /**
+   * Shares `stream` with this peer under `label` (replacing the stream the
+   * label shared): it gets `stream:add` and `track:add` with the label.
+   * Sent once connected if called before. With `managed`, the stream's
+   * tracks are stopped when it is unshared or replaced, or the connection
+   * closes. Throws
+   * `ERR_INVALID_OPTION`, `ERR_PEER_CLOSED`, or the `Peer`'s media errors.
+   */
+  share (options: ShareOptions): void {
+    const { label, stream, managed } = checkShareOptions(options)
+    if (isFinal(this.current)) throw roomError(`peer ${this.id} is ${this.current}`, RoomErrorCode.PEER_CLOSED)
+    const previous = this.link.media.shared.get(label)
+    const wasManaged = this.managed.has(label)
+    this.link.media.share(label, stream)
+    if (managed) this.managed.add(label)
+    else this.managed.delete(label)
+    if (previous && previous !== stream && wasManaged) stopTracks(previous)
+  }
+
+  /** Stops sharing `label` with this peer (it gets `stream:remove`); a managed stream's tracks are stopped. */
+  unshare (label: string): void {
+    const checked = checkLabel(label)
+    const stream = this.link.media.shared.get(checked)
+    this.link.media.unshare(checked)
+    if (stream && this.managed.delete(checked)) stopTracks(stream)
+  }
+
+  /** The streams this peer shares with us (announced with `stream:add`), by label. */
+  get streams (): ReadonlyMap<string, MediaStream> {
+    return this.link.media.received
+  }
+
+  /** Labels with a data channel of their own to this peer (`room.open()`). */
+  get channels (): string[] {
+    return this.link.channels.labels
+  }
+
+  /** @internal Opens a labelled channel to this peer (`room.open()`). */
+  openChannel (label: string, delivery: ChannelDelivery): void {
+    if (!isFinal(this.current)) this.link.channels.open('frames', label, delivery)
+  }
+
+  /** @internal Closes a labelled channel to this peer (`room.close()`). */
+  closeChannel (label: string): void {
+    this.link.channels.close('frames', label)
+  }
+
+  /** @internal Shares a room stream (`room.share()`); managed streams are the room's to stop. */
+  shareRoomStream (label: string, stream: MediaStream): void {
+    if (isFinal(this.current)) return
+    this.managed.delete(label)
+    this.link.media.share(label, stream)
+  }
+
+  /** @internal Stops sharing a room stream (`room.unshare()`). */
+  unshareRoomStream (label: string, stream: MediaStream): void {
+    if (this.link.media.has(label, stream)) this.link.media.unshare(label)
+  }
+
+  /** Transfers still being written on a labelled channel that closed fail. */
+  private failQueued (queue: SendQueue, error: RoomError): void {
+    for (const [transfer, outgoing] of this.outgoing) {
+      if (this.routes.get(outgoing) !== queue || outgoing.finished) continue
+      this.outgoing.delete(transfer)
+      outgoing.fail(error)
+    }
   }
 
   /** @internal Starts connecting. */
@@ -196,7 +326,12 @@ export class RoomPeer {
 
   /** @internal Signaling data from the remote. */
   signal (data: SignalData): void {
-    if (!isFinal(this.current)) this.peer.signal(data)
+    if (isFinal(this.current)) return
+    // The remote negotiates through the broker although we are connected: it
+    // lost the link (an ICE restart): answer through the broker too for a
+    // while. (Candidates of the first negotiation may still come this way.)
+    if (this.current === 'connected' && isNegotiation(data)) this.brokerUntil = Date.now() + this.connectionTimeout
+    this.peer.signal(data)
   }
 
   /** @internal Tells the remote our new metadata (if connected; otherwise it is told on connection). */
@@ -219,6 +354,13 @@ export class RoomPeer {
     this.clearRestart()
     this.liveness.stop()
     this.queue.close()
+    const shared = this.link.media.shared
+    this.link.stop()
+    for (const label of this.managed) {
+      const stream = shared.get(label)
+      if (stream) stopTracks(stream)
+    }
+    this.managed.clear()
     const outgoing = [...this.outgoing.values()]
     this.outgoing.clear()
     this.transition(state, error)
@@ -245,6 +387,7 @@ export class RoomPeer {
     if (!this.transition('connected')) return
     this.liveness.start()
     this.sendMetadata(this.host.localMetadata())
+    this.link.connected()
   }
 
   private onIceState (state: RTCIceConnectionState): void {
@@ -274,6 +417,18 @@ export class RoomPeer {
     }, grace)
   }
 
+  /**
+   * Signaling of the Peer: over the connection while it is up, through the
+   * broker while it is not (before it is made, and while ICE is being
+   * restarted, when the connection cannot carry it).
+   */
+  private onLocalSignal (data: SignalData): void {
+    if (isFinal(this.current)) return
+    const overLink = this.current === 'connected' && Date.now() >= this.brokerUntil
+    if (overLink && this.link.signal(data)) return
+    this.host.signal(this, data)
+  }
+
   private clearRestart (): void {
     if (this.restartTimer) clearTimeout(this.restartTimer)
     this.restartTimer = null
@@ -292,6 +447,7 @@ export class RoomPeer {
       return
     }
     if (frame.type === 'control') {
+      if (this.link.onControl(frame.payload)) return
       const message = parseControlMessage(frame.payload)
       if (!message) {
         this.host.debug('peer %s: malformed control message dropped', this.id)
@@ -318,7 +474,7 @@ export class RoomPeer {
     }
     if (message.type === 'credit') {
       outgoing.grant(message.bytes)
-      this.queue.resume(outgoing)
+      this.queueOf(outgoing).resume(outgoing)
       return
     }
     this.outgoing.delete(message.transfer)
@@ -329,11 +485,11 @@ export class RoomPeer {
     if (message.type === 'declined' || message.type === 'cancelled') {
       const declined = message.type === 'declined'
       const error = roomError(`the peer ${message.type} the message${message.reason ? `: ${message.reason}` : ''}`, declined ? RoomErrorCode.TRANSFER_DECLINED : RoomErrorCode.TRANSFER_CANCELLED)
-      this.queue.remove(outgoing, error)
+      this.queueOf(outgoing).remove(outgoing, error)
       outgoing.fail(error)
       return
     }
-    this.queue.cancel(outgoing, 'refused by the receiver')
+    this.queueOf(outgoing).cancel(outgoing, 'refused by the receiver')
     outgoing.fail(roomError(`the peer refused the message: ${message.reason}`, RoomErrorCode.TRANSFER_REFUSED))
   }
 }

@@ -22,6 +22,7 @@ import { RoomPeer, isFinal, type RoomPeerHost, type RoomPeerState } from './room
 import { startTransfer, type SendOptions, type Transfer } from './transfer'
 import type { MessageData } from './messages'
 import type { IncomingMessage } from './incoming'
+import { RoomLinks, checkChannelOptions, checkLabel, checkShareOptions, stopTracks, type ChannelOptions, type LinkEvent, type ShareOptions } from './link'
 
 /** Options of `new Room()`. */
 export interface RoomOptions {
@@ -126,6 +127,26 @@ export interface MessageErrorEvent extends PeerEvent {
   readonly error: RoomError
 }
 
+/** `channel:new`, `channel:open`, `channel:close`: a labelled channel to a peer was made, opened or closed. */
+export interface ChannelEvent extends PeerEvent {
+  /** The channel's label. */
+  readonly label: string
+}
+
+/** `stream:add`, `stream:remove`: a peer shared a stream with us, or stopped. */
+export interface StreamEvent extends PeerEvent {
+  /** The label it shares the stream under. */
+  readonly label: string
+  /** The remote stream. */
+  readonly stream: MediaStream
+}
+
+/** `track:add`, `track:remove`: a track of a peer's shared stream arrived, or its stream stopped. */
+export interface TrackEvent extends StreamEvent {
+  /** The remote track. */
+  readonly track: MediaStreamTrack
+}
+
 /** The events of a room and their arguments. */
 export interface RoomEventMap {
   /** A peer is in the room (`room.peers` has it); replayed to a new listener for each peer already there. */
@@ -159,6 +180,20 @@ export interface RoomEventMap {
    * it was read whole over `maxMessageSize` (`ERR_MESSAGE_TOO_LARGE`).
    */
   'channel:error': [event: MessageErrorEvent]
+  /** A data channel of its own for a label was made to a peer (`room.open()` on either side). */
+  'channel:new': [event: ChannelEvent]
+  /** A labelled channel opened: messages with its label go on it from now on. */
+  'channel:open': [event: ChannelEvent]
+  /** A labelled channel closed (`room.close()` on either side, or the connection went). */
+  'channel:close': [event: ChannelEvent]
+  /** A peer shared a stream with us (`share()`); its tracks follow as `track:add`. */
+  'stream:add': [event: StreamEvent]
+  /** A peer stopped sharing a stream (`unshare()`, or a replacing `share()`). */
+  'stream:remove': [event: StreamEvent]
+  /** A track of a stream a peer shares arrived. */
+  'track:add': [event: TrackEvent]
+  /** A track of a stream a peer stopped sharing (before its `stream:remove`). */
+  'track:remove': [event: TrackEvent]
   /**
    * Something failed after `join()` outside any one connection: the driver
    * could not publish (`ERR_DRIVER`), or a connection could not be made at all
@@ -216,6 +251,7 @@ export class Room extends EventEmitter<RoomEventMap> {
   /** Peers that said they leave: their end needs no new meeting. */
   private readonly departed = new WeakSet<RoomPeer>()
   private reannouncing = false
+  private readonly links = new RoomLinks()
   private readonly onDriverState = (state: DriverState): void => {
     if (state !== 'active' || this.phase !== 'joined') return
     // Messages may have been lost while inactive: announce again; peers that know us ignore it.
@@ -277,7 +313,9 @@ export class Room extends EventEmitter<RoomEventMap> {
       nextTransfer: () => this.nextTransfer(),
       maxMessageSize: this.maxMessageSize,
       localMetadata: () => this.localMetadata,
-      debug: (format, ...args) => this.debug(format, ...args)
+      debug: (format, ...args) => this.debug(format, ...args),
+      linkEvent: (peer, event) => this.onLinkEvent(peer, event),
+      linkState: () => this.links
     }
     this.on('newListener', (event, listener) => {
       if (event === 'peer:join') this.replayJoins(listener)
@@ -359,6 +397,7 @@ export class Room extends EventEmitter<RoomEventMap> {
       await Promise.all(told)
     }
     for (const peer of [...this.members.values()]) peer.finish('closed')
+    this.links.stop(roomError('the room was left', RoomErrorCode.NOT_JOINED))
     await this.unsubscribeAll()
     await this.outbound
   }
@@ -407,6 +446,127 @@ export class Room extends EventEmitter<RoomEventMap> {
     if ('error' in normalized) throw roomError(normalized.error, RoomErrorCode.INVALID_OPTION)
     this.localMetadata = normalized.metadata
     for (const peer of this.members.values()) peer.sendMetadata(this.localMetadata)
+  }
+
+  /**
+   * Opens a data channel of its own for `label` to every peer (and to
+   * peers connecting later): messages sent with the label go on it once it
+   * is open (`channel:open`), so they do not wait behind other labels'
+   * frames in the channel's buffer, and an unreliable label
+   * (`maxRetransmits` or `maxPacketLifeTime`) may lose or reorder them. The
+   * channels are negotiated in-band (no renegotiation, nothing through the
+   * broker); both sides opening a label make one channel, with the options
+   * of the pair's initiator. An unreliable channel carries only messages of
+   * up to 64 KiB less a frame header (known length), else the transfer fails with
+   * `ERR_UNRELIABLE_MESSAGE`. Opening an open label does nothing. Throws
+   * `ERR_NOT_JOINED` or `ERR_INVALID_OPTION`.
+   * @example
+   * ```js
+   * room.open({ label: 'cursor', ordered: false, maxRetransmits: 0 })
+   * room.on('channel:open', ({ peer, label }) => console.log(label, 'open to', peer.id))
+   * room.send({ x, y }, { label: 'cursor' })
+   * ```
+   */
+  open (options: ChannelOptions): void {
+    if (this.phase !== 'joined') throw roomError('open() needs a joined room', RoomErrorCode.NOT_JOINED)
+    const { label, delivery } = checkChannelOptions(options)
+    if (this.links.channels.has(label)) return
+    this.links.channels.set(label, delivery)
+    for (const peer of this.members.values()) {
+      if (peer.state === 'connected' || peer.state === 'disconnected') peer.openChannel(label, delivery)
+    }
+  }
+
+  /**
+   * Closes the channel of `label` to every peer (`channel:close` on both
+   * sides); messages with the label go on the main channel again. Transfers
+   * still being written on it fail with `ERR_CHANNEL_CLOSED`. Throws
+   * `ERR_INVALID_OPTION` for a bad label.
+   */
+  close (label: string): void {
+    const checked = checkLabel(label)
+    this.links.channels.delete(checked)
+    for (const peer of this.members.values()) peer.closeChannel(checked)
+  }
+
+  /**
+   * Shares a `MediaStream` with every peer (and peers joining later) under
+   * `label`: each gets `stream:add` and `track:add` with the label. Sharing
+   * under a label already shared replaces its stream (the others get
+   * `track:remove`/`stream:remove`, then the new one). With `managed`, the
+   * room stops the stream's tracks when it is unshared, replaced or the
+   * room is left. Media go through each connection's renegotiation, over
+   * the connection itself. Throws `ERR_NOT_JOINED` or `ERR_INVALID_OPTION`;
+   * a peer that cannot take the stream gets `error` (if listened to).
+   * @example
+   * ```js
+   * const stream = await navigator.mediaDevices.getUserMedia({ video: true })
+   * room.share({ label: 'camera', stream, managed: true })
+   * room.on('stream:add', ({ peer, label, stream }) => show(peer.id, label, stream))
+   * ```
+   */
+  share (options: ShareOptions): void {
+    if (this.phase !== 'joined') throw roomError('share() needs a joined room', RoomErrorCode.NOT_JOINED)
+    const { label, stream, managed } = checkShareOptions(options)
+    const wasManaged = this.links.isManaged(label)
+    const previous = this.links.share(label, stream, managed)
+    if (previous === stream) return
+    for (const peer of this.members.values()) {
+      try {
+        peer.shareRoomStream(label, stream)
+      } catch (err) {
+        this.fail(err)
+      }
+    }
+    if (previous && wasManaged) stopTracks(previous)
+  }
+
+  /** Stops sharing `label` with every peer (`stream:remove` on their side); a managed stream's tracks are stopped. Throws `ERR_INVALID_OPTION` for a bad label. */
+  unshare (label: string): void {
+    const checked = checkLabel(label)
+    const shared = this.links.unshare(checked)
+    if (!shared) return
+    for (const peer of this.members.values()) peer.unshareRoomStream(checked, shared.stream)
+    if (shared.managed) stopTracks(shared.stream)
+  }
+
+  /**
+   * Resolves once at least `n` peers are connected; without `n`, once every
+   * peer known now is connected (or gone). Rejects with `ERR_NOT_JOINED` if
+   * the room is left first, `ERR_INVALID_OPTION` for a bad `n`.
+   * @example
+   * ```js
+   * await room.join()
+   * await room.ready(2) // two others are connected
+   * ```
+   */
+  ready (n?: number): Promise<void> {
+    if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
+      return Promise.reject(roomError('ready() takes a whole number of peers', RoomErrorCode.INVALID_OPTION))
+    }
+    if (this.phase === 'left') return Promise.reject(roomError('the room was left', RoomErrorCode.NOT_JOINED))
+    const connected = (peer: RoomPeer): boolean => peer.state === 'connected'
+    if (n !== undefined) return this.links.wait(() => [...this.members.values()].filter(connected).length >= n)
+    const known = [...this.members.values()]
+    return this.links.wait(() => known.every(peer => connected(peer) || isFinal(peer.state)))
+  }
+
+  private onLinkEvent (peer: RoomPeer, event: LinkEvent): void {
+    if (this.members.get(peer.id) !== peer) return
+    switch (event.type) {
+      case 'channel:new':
+      case 'channel:open':
+      case 'channel:close':
+        this.fire(event.type, { peer, label: event.label })
+        return
+      case 'stream:add':
+      case 'stream:remove':
+        this.fire(event.type, { peer, label: event.label, stream: event.stream })
+        return
+      case 'track:add':
+      case 'track:remove':
+        this.fire(event.type, { peer, label: event.label, track: event.track, stream: event.stream })
+    }
   }
 
   /** Whether delivered messages are taken: once subscribed (while joining too), until `leave()`. */
@@ -508,6 +668,7 @@ export class Room extends EventEmitter<RoomEventMap> {
       this.fire('peer:leave', { peer })
       if (!this.departed.has(peer)) this.reannounce()
     }
+    this.links.check()
   }
 
   /**

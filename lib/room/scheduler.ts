@@ -73,6 +73,16 @@ export class Outgoing {
     this.credit = Math.min(Number.MAX_SAFE_INTEGER, this.credit + bytes)
   }
 
+  /** The transfer's label, as text. */
+  get labelText (): string {
+    return new TextDecoder().decode(this.label)
+  }
+
+  /** The payload length, or `null` for a stream of unknown length. */
+  get total (): number | null {
+    return this.source.source.total
+  }
+
   /** Whether a frame of it was made (so the remote knows the transfer). */
   get begun (): boolean {
     return this.started
