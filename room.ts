@@ -25,3 +25,4 @@ export { RoomErrorCode, type RoomError, type RoomErrorCodeValue } from './lib/ro
 export type { JsonValue } from './lib/room/protocol'
 export type { MessageData, ReceivedData } from './lib/room/messages'
 export { WebSocketDriver, type WebSocketDriverOptions } from './lib/room/drivers/websocket'
+export { BroadcastChannelDriver, type BroadcastChannelDriverOptions, type BroadcastChannelLike } from './lib/room/drivers/broadcast-channel'
