@@ -22,6 +22,8 @@ import { USAGE } from './usage'
 export const CHAT_LABEL = 'chat'
 /** Prefix of the label of a file: `file:` and the file's name. */
 export const FILE_LABEL_PREFIX = 'file:'
+/** How long the relay may take to answer before the command gives up (ms). */
+const CONNECT_TIMEOUT = 10e3
 /** Longest file name put in a label (bytes of UTF-8; a label is at most 255). */
 const MAX_NAME_BYTES = 200
 
@@ -67,6 +69,7 @@ export async function room (values: CliValues, rest: string[]): Promise<ExitCode
   })
 
   try {
+    await connected(driver, CONNECT_TIMEOUT)
     await chat.join({ name })
   } catch (err) {
     await driver.close()
@@ -113,6 +116,24 @@ export async function room (values: CliValues, rest: string[]): Promise<ExitCode
   await chat.leave()
   await driver.close()
   return EXIT.OK
+}
+
+/** Resolves once `driver` is connected to the relay; rejects after `ms`. */
+function connected (driver: WebSocketDriver, ms: number): Promise<void> {
+  if (driver.state === 'active') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      driver.off('state', onState)
+      reject(new Error(`no answer from the relay within ${ms / 1000} s`))
+    }, ms)
+    const onState = (state: string): void => {
+      if (state !== 'active') return
+      clearTimeout(timer)
+      driver.off('state', onState)
+      resolve()
+    }
+    driver.on('state', onState)
+  })
 }
 
 /** Sends file `file` to everyone, drawing a progress bar per peer on stderr. */
