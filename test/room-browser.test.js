@@ -77,10 +77,14 @@ function recorder (room) {
       if (typeof value === 'string') received.push({ from: peer.metadata.name, label, text: value })
       else received.push({ from: peer.metadata.name, label, length: value.byteLength, sha256: sha256(value) })
     } catch (err) {
-      received.push({ from: peer.metadata.name, label, error: err.code })
+      failed(peer.metadata.name, label, err.code)
     }
   })
-  room.on('channel:error', ({ peer, label, error }) => received.push({ from: peer.metadata.name, label, error: error.code }))
+  room.on('channel:error', ({ peer, label, error }) => failed(peer.metadata.name, label, error.code))
+  // A failed message is told by channel:error, and (receiving as a stream) by its data rejecting: counted once.
+  function failed (from, label, error) {
+    if (!received.some(r => r.from === from && r.label === label)) received.push({ from, label, error })
+  }
   return received
 }
 

@@ -47,7 +47,12 @@ async function join (name, id) {
   room.on('peer:leave', ({ peer }) => { log(`${nameOf(peer)} left`, { note: true }); showWho() })
   room.on('channel:error', ({ peer, label, error }) => log(`${label} from ${nameOf(peer)} failed: ${error.code}`, { note: true }))
   room.on('channel:message', async ({ peer, label, data }) => {
-    const value = await data
+    let value
+    try {
+      value = await data
+    } catch {
+      return // told by channel:error
+    }
     if (label === 'chat' && typeof value === 'string') return log(`${nameOf(peer)}: ${value}`)
     if (label.startsWith('file:') && value instanceof Uint8Array) {
       const fileName = label.slice(5) || 'file'

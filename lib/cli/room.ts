@@ -65,7 +65,10 @@ export async function room (values: CliValues, rest: string[]): Promise<ExitCode
       } else {
         out(`* ${nameOf(peer)} sent a message on ${cleanText(label)}`)
       }
-    })().catch(err => out(`* a message from ${nameOf(peer)} could not be taken: ${messageOf(err)}`)))
+    })().catch(err => {
+      // A coded failure (e.g. aborted by the sender) is told by channel:error.
+      if (typeof (err as { code?: unknown }).code !== 'string') out(`* a message from ${nameOf(peer)} could not be taken: ${messageOf(err)}`)
+    }))
   })
 
   try {

@@ -26,6 +26,11 @@ window.received = []
 let room = null
 let driver = null
 
+/** A failed message is told by channel:error, and (receiving as a stream) by its data rejecting: recorded once. */
+function failed (from, label, error) {
+  if (!window.received.some(r => r.from === from && r.label === label)) window.received.push({ from, label, error })
+}
+
 const nameOf = peer => (peer.metadata && peer.metadata.name) || peer.id
 
 /** Joins room `id` as `name`, through the relay at `relay` or, with `broadcast`, a BroadcastChannelDriver. */
@@ -39,10 +44,10 @@ window.joinRoom = async ({ relay, broadcast, id, name }) => {
       if (typeof value === 'string') window.received.push({ from, label, text: value })
       else window.received.push({ from, label, length: value.byteLength, sha256: await sha256(value) })
     } catch (err) {
-      window.received.push({ from, label, error: err.code || err.message })
+      failed(from, label, err.code || err.message)
     }
   })
-  room.on('channel:error', ({ peer, label, error }) => window.received.push({ from: nameOf(peer), label, error: error.code }))
+  room.on('channel:error', ({ peer, label, error }) => failed(nameOf(peer), label, error.code))
   const me = await room.join({ name })
   return { id: me.id, driver: driver.constructor.name }
 }
