@@ -73,6 +73,14 @@ async function join (name, id) {
   showWho()
 }
 
+/** `name` cut to 200 bytes of UTF-8 (a label is at most 255). */
+function labelName (name) {
+  const encoder = new TextEncoder()
+  let out = name
+  while (encoder.encode(out).length > 200) out = out.slice(0, -1)
+  return out
+}
+
 /** Sends `file` to everyone, with a progress bar per peer. */
 async function sendFile (file) {
   if (room.peers.size === 0) return log('Nobody to send to yet.', { note: true })
@@ -81,8 +89,9 @@ async function sendFile (file) {
   box.textContent = `${file.name} (${file.size} bytes)`
   $('transfers').append(box)
   const bars = new Map()
-  const transfer = room.send(file, { label: `file:${file.name}` })
   try {
+    // Throws at once for a file over the room's maxMessageSize (64 MiB).
+    const transfer = room.send(file, { label: `file:${labelName(file.name)}` })
     for await (const { peer, current, total } of transfer) {
       let bar = bars.get(peer)
       if (!bar) {
