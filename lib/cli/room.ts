@@ -96,7 +96,7 @@ export async function room (values: CliValues, rest: string[]): Promise<ExitCode
       const text = line.replace(/\r$/, '')
       if (text === '/quit') return quit()
       if (text === '/who') {
-        const here = [...chat.peers.values()].map(p => `${nameOf(p)} (${p.state})`)
+        const here = [...chat.peers.values()].map(p => `${nameOf(p)} (${p.state})`).sort()
         out(here.length > 0 ? `* here: ${here.join(', ')}` : '* nobody else is here')
         return
       }
