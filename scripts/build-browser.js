@@ -10,6 +10,10 @@
 //   dist/browser/duplex-peer.cjs  CommonJS module for bundlers (exports: "browser" + "require")
 //   dist/browser/peerjs.cjs       duplex-peer/peerjs for bundlers (exports: "browser"), with the
 //                                 browser's WebSocket in place of the `ws` package
+//   dist/browser/room.mjs         duplex-peer/room as an ES module (exports: "browser" + "import"),
+//                                 also loadable by a page as <script type="module">
+//   dist/browser/room.cjs         duplex-peer/room for bundlers (exports: "browser" + "require");
+//                                 both with the browser's WebSocket in place of `ws`, and no server code
 //
 // Usage: node scripts/build-browser.js   (npm run build:browser, part of npm run build)
 const path = require('path')
@@ -109,9 +113,20 @@ const noWs = {
   setup (build) {
     build.onResolve({ filter: /^ws$/ }, () => ({ path: 'ws', namespace: 'no-ws' }))
     build.onLoad({ filter: /.*/, namespace: 'no-ws' }, () => ({
-      contents: "throw new Error('duplex-peer/peerjs in a browser uses the browser\\'s WebSocket')",
+      contents: "throw new Error('in a browser duplex-peer uses the browser\\'s WebSocket')",
       loader: 'js'
     }))
+  }
+}
+
+/** duplex-peer/room in a browser is a client only: nothing of lib/server/ may come in. */
+const noServer = {
+  name: 'no-server',
+  setup (build) {
+    build.onResolve({ filter: /(^|\/)server(\/|$)/ }, args => {
+      if (!args.importer || args.importer.includes('node_modules')) return undefined
+      return { errors: [{ text: `${args.path} must not be part of a browser build (imported by ${args.importer})` }] }
+    })
   }
 }
 
@@ -169,6 +184,20 @@ const builds = [
     entryPoints: [path.join(root, 'peerjs.ts')],
     format: 'cjs',
     outfile: path.join(dist, 'browser', 'peerjs.cjs')
+  },
+  {
+    ...common,
+    plugins: [...common.plugins, noWs, noServer],
+    entryPoints: [path.join(root, 'room.ts')],
+    format: 'esm',
+    outfile: path.join(dist, 'browser', 'room.mjs')
+  },
+  {
+    ...common,
+    plugins: [...common.plugins, noWs, noServer],
+    entryPoints: [path.join(root, 'room.ts')],
+    format: 'cjs',
+    outfile: path.join(dist, 'browser', 'room.cjs')
   }
 ]
 

@@ -183,7 +183,7 @@ test('help: the general usage, and each command\'s (as COMMAND --help)', async t
 test('help with an unknown command: a usage error', async t => {
   const bogus = await run(['help', 'bogus']).done
   t.equal(bogus.code, 2, 'help bogus: exit 2')
-  t.match(bogus.stderr, /^duplex-peer: help: unknown command "bogus" \(the commands are server, receive, send, help\)/, 'help bogus: says so, with the commands')
+  t.match(bogus.stderr, /^duplex-peer: help: unknown command "bogus" \(the commands are server, receive, send, room, help\)/, 'help bogus: says so, with the commands')
   t.equal(bogus.stdout, '', 'help bogus: nothing on stdout')
   const two = await run(['help', 'send', 'receive']).done
   t.equal(two.code, 2, 'help with two commands: exit 2')

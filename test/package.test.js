@@ -49,9 +49,10 @@ test('package: npm pack', async t => {
     'dist/lib/peer.js', 'dist/lib/peer.d.ts', 'dist/lib/node-webrtc.browser.js',
     'dist/browser/duplex-peer.mjs', 'dist/browser/duplex-peer.cjs', 'dist/duplex-peer.min.js',
     'dist/server.js', 'dist/server.d.ts', 'dist/peerjs.js', 'dist/peerjs.d.ts', 'dist/browser/peerjs.cjs', 'dist/room.js', 'dist/room.d.ts',
+    'dist/browser/room.mjs', 'dist/browser/room.cjs', 'demo/room/index.html', 'demo/room/app.js',
     'bin/duplex-peer.js', 'dist/lib/cli/main.js'
   ]) t.ok(files.includes(file), `ships ${file}`)
-  const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs|room)\/package\.json|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
+  const stray = files.filter(f => !/^(package\.json|README\.md|LICENSE|bin\/duplex-peer\.js|(server|peerjs|room)\/package\.json|demo\/room\/(index\.html|app\.js)|dist\/.*)$/.test(f) || /\.test\.js$|\.ts$(?<!\.d\.ts)(?<!\.d\.mts)/.test(f))
   t.deepEqual(stray, [], 'nothing else: no sources, tests or scripts')
   t.comment(`${info.filename}: ${info.files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`)
 })
@@ -141,6 +142,10 @@ test('package: the "browser" condition resolves to the self-contained builds', a
   t.ok(cjs.trim().endsWith(path.join('dist', 'browser', 'duplex-peer.cjs')), 'require → dist/browser/duplex-peer.cjs')
   const { stdout: esm } = await node(['--conditions=browser', '--input-type=module', '-e', "console.log(import.meta.resolve('duplex-peer'))"])
   t.ok(esm.trim().endsWith('/dist/browser/duplex-peer.mjs'), 'import → dist/browser/duplex-peer.mjs')
+  const { stdout: roomCjs } = await node(['--conditions=browser', '-p', "require.resolve('duplex-peer/room')"])
+  t.ok(roomCjs.trim().endsWith(path.join('dist', 'browser', 'room.cjs')), 'duplex-peer/room: require → dist/browser/room.cjs')
+  const { stdout: roomEsm } = await node(['--conditions=browser', '--input-type=module', '-e', "console.log(import.meta.resolve('duplex-peer/room'))"])
+  t.ok(roomEsm.trim().endsWith('/dist/browser/room.mjs'), 'duplex-peer/room: import → dist/browser/room.mjs')
 })
 
 test('package: bundlers (esbuild) — browser bundles without wrtc or Node built-ins; Node bundles keep wrtc external', async t => {

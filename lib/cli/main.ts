@@ -4,6 +4,7 @@
  *   duplex-peer server [--port 9000]
  *   duplex-peer receive [--id ID] [--server URL] [> FILE]
  *   duplex-peer send FILE [--to ID] [--server URL]
+ *   duplex-peer room ROOM [--name NAME] [--server URL]
  *   duplex-peer help [COMMAND]
  *
  * One side waits under an id, the other connects to that id (`send --to` or
@@ -22,6 +23,7 @@ import { USAGE, commandName, commandUsage, type CommandName } from './usage'
 import { serve } from './server'
 import { send } from './send'
 import { receive } from './receive'
+import { room } from './room'
 import { help } from './help'
 
 /** A command: resolves (or returns) with the status to exit with, or nothing to let the process end by itself. */
@@ -31,6 +33,7 @@ const COMMANDS: Readonly<Record<CommandName, Command>> = {
   server: serve,
   send,
   receive,
+  room,
   help: (_values, rest) => help(rest)
 }
 

@@ -15,6 +15,8 @@ const OPTIONS = {
   key: { type: 'string', short: 'k' },
   'allow-discovery': { type: 'boolean' },
   'expire-timeout': { type: 'string' },
+  demo: { type: 'boolean' },
+  name: { type: 'string', short: 'n' },
   server: { type: 'string', short: 's' },
   id: { type: 'string' },
   to: { type: 'string' },
@@ -40,7 +42,11 @@ export interface CliValues {
   'allow-discovery'?: boolean
   /** `server`: `--expire-timeout`, as given. */
   'expire-timeout'?: string
-  /** `send`, `receive`: `--server URL`. */
+  /** `server`: `--demo`, also serve the demo page. */
+  demo?: boolean
+  /** `room`: `--name`, the name the others see. */
+  name?: string
+  /** `send`, `receive`, `room`: `--server URL`. */
   server?: string
   /** `send`, `receive`: `--id`, the id to wait under. */
   id?: string

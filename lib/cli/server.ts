@@ -2,6 +2,7 @@
 import { PeerServer, type PeerServerOptions, type PeerServerInstance } from '../../server'
 import { CliError, EXIT, messageOf, type ExitCode } from './errors'
 import type { CliValues } from './options'
+import { demoHandler } from './demo'
 
 /**
  * Starts the server; prints `listening on port PORT` on stdout once it
@@ -26,6 +27,8 @@ export function serve (values: CliValues): Promise<ExitCode> {
   } catch (err) {
     throw new CliError(messageOf(err), EXIT.USAGE)
   }
+  // Before the server's own listener, which leaves answered requests alone.
+  if (values.demo) server.server.prependListener('request', demoHandler(path))
   return new Promise((resolve, reject) => {
     server.on('error', err => reject(new CliError(`Cannot start the server: ${err.message}`, EXIT.SERVER)))
     server.on('listening', () => {
@@ -38,7 +41,8 @@ export function serve (values: CliValues): Promise<ExitCode> {
       process.stdout.write(`listening on port ${info.port}\n`)
       process.stderr.write(`duplex-peer signaling server at ${base} (key "${key}")\n` +
         `  receive: npx duplex-peer receive --server ${base}${key === 'peerjs' ? '' : `?key=${key}`} > FILE\n` +
-        (server.roomsPath ? `  rooms (WebSocketDriver): ws://${shown}:${info.port}${server.roomsPath}\n` : ''))
+        (server.roomsPath ? `  rooms (WebSocketDriver): ws://${shown}:${info.port}${server.roomsPath}\n` : '') +
+        (values.demo ? `  demo page: ${base}demo/   terminal: npx duplex-peer room --server ${base} --name NAME ROOM\n` : ''))
       if (!values.quiet) {
         server.on('connection', client => process.stderr.write(`+ ${client.getId()}\n`))
         server.on('disconnect', client => process.stderr.write(`- ${client.getId()}\n`))

@@ -2,7 +2,7 @@
 import { DEFAULT_SERVER } from './options'
 
 /** The commands, as `help COMMAND` knows them. */
-export const COMMAND_NAMES = ['server', 'receive', 'send', 'help'] as const
+export const COMMAND_NAMES = ['server', 'receive', 'send', 'room', 'help'] as const
 
 /** One of {@link COMMAND_NAMES}. */
 export type CommandName = typeof COMMAND_NAMES[number]
@@ -10,8 +10,9 @@ export type CommandName = typeof COMMAND_NAMES[number]
 /** Other names of commands: `serve` is `server`. */
 const ALIASES: Readonly<Record<string, CommandName>> = { serve: 'server' }
 
-const SERVER_SYNOPSIS = `duplex-peer server [--port 9000] [--host ::] [--path /] [--key peerjs] [--allow-discovery]
-      Runs a signaling server (PeerServer protocol; PeerJS clients can use it too).`
+const SERVER_SYNOPSIS = `duplex-peer server [--port 9000] [--host ::] [--path /] [--key peerjs] [--allow-discovery] [--demo]
+      Runs a signaling server (PeerServer protocol; PeerJS clients can use it too)
+      with the room relay of duplex-peer/room; --demo also serves a chat page.`
 
 const RECEIVE_SYNOPSIS = `duplex-peer receive [--id ID] [--from ID] [--out FILE] [--server URL] [> FILE]
       Receives one file. Without --from, waits under ID (or an id the server
@@ -21,6 +22,10 @@ const RECEIVE_SYNOPSIS = `duplex-peer receive [--id ID] [--from ID] [--out FILE]
 const SEND_SYNOPSIS = `duplex-peer send FILE [--to ID] [--id ID] [--server URL]
       Sends FILE. With --to, sends to a waiting receiver; without, waits under
       ID (or an id the server hands out) for a receiver.`
+
+const ROOM_SYNOPSIS = `duplex-peer room ROOM [--name NAME] [--server URL]
+      A terminal chat in ROOM, with the browsers of the --demo page and other
+      terminals: lines typed are sent to everyone; /send FILE, /who, /quit.`
 
 const HELP_SYNOPSIS = `duplex-peer help [COMMAND]
       Prints this text, or COMMAND's usage and options (as COMMAND --help does).`
@@ -40,6 +45,8 @@ export const USAGE = `Usage:
   ${RECEIVE_SYNOPSIS}
 
   ${SEND_SYNOPSIS}
+
+  ${ROOM_SYNOPSIS}
 
   ${HELP_SYNOPSIS}
 
@@ -69,6 +76,8 @@ Options:
   --allow-discovery      let clients list the connected ids
   --expire-timeout MS    how long a message for a peer not yet connected is
                          held before its sender is told (default 5000)
+  --demo                 also serve the demo page of duplex-peer/room at
+                         {path}demo/ (chat, who is there, files with progress)
   -q, --quiet            do not log clients
   -h, --help             this text
 
@@ -103,6 +112,27 @@ ${CONNECTION_OPTIONS}
   -h, --help         this text
 
 ${EXIT_STATUS}`,
+
+  room: `Usage:
+  ${ROOM_SYNOPSIS}
+      Joins ROOM through the room relay of a duplex-peer server, with the
+      metadata { name: NAME }. Prints the others' lines as "NAME: text", and
+      "* NAME joined" / "* NAME left". /send FILE sends FILE to everyone, with
+      a progress bar per peer on stderr; files sent by others are saved in the
+      current directory (never over an existing file: NAME-1.EXT...), with a
+      line saying where. /who lists who is here; /quit, the end of the input
+      (once what was sent has arrived) or Ctrl-C leaves. Stdin need not be a
+      terminal.
+
+Options:
+  -n, --name NAME    the name the others see (default: your user name)
+  -s, --server URL   the server: http://host:9000/ (its relay is at /rooms), or
+                     the relay's ws:// URL (default $DUPLEX_PEER_SERVER or ${DEFAULT_SERVER})
+  --no-stun          no STUN servers (local networks only)
+  -q, --quiet        no status lines or progress bars on stderr
+  -h, --help         this text
+
+Exit status: 0 left, 2 usage error, 3 cannot join (server unreachable).`,
 
   help: `Usage:
   ${HELP_SYNOPSIS}

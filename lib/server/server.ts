@@ -96,6 +96,8 @@ export class PeerServerInstance extends EventEmitter {
       ids: () => this.signaling.realm.ids()
     })
     this.onRequest = (req, res) => {
+      // A request a listener added before this one already answered is left alone.
+      if (res.headersSent || res.writableEnded) return
       if (api(req, res)) return
       if (this.ownsServer) {
         res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': '9' })
