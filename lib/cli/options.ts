@@ -15,6 +15,8 @@ const OPTIONS = {
   key: { type: 'string', short: 'k' },
   'allow-discovery': { type: 'boolean' },
   'expire-timeout': { type: 'string' },
+  redis: { type: 'string' },
+  'redis-lease': { type: 'string' },
   server: { type: 'string', short: 's' },
   id: { type: 'string' },
   to: { type: 'string' },
@@ -40,6 +42,10 @@ export interface CliValues {
   'allow-discovery'?: boolean
   /** `server`: `--expire-timeout`, as given. */
   'expire-timeout'?: string
+  /** `server`: `--redis URL`, the cluster's Redis. */
+  redis?: string
+  /** `server`: `--redis-lease`, as given. */
+  'redis-lease'?: string
   /** `send`, `receive`: `--server URL`. */
   server?: string
   /** `send`, `receive`: `--id`, the id to wait under. */

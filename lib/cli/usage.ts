@@ -69,6 +69,11 @@ Options:
   --allow-discovery      let clients list the connected ids
   --expire-timeout MS    how long a message for a peer not yet connected is
                          held before its sender is told (default 5000)
+  --redis URL            run as one node of a cluster sharing this Redis
+                         (redis://HOST:PORT; needs npm install redis); start
+                         every node with the same URL and key
+  --redis-lease MS       how long the ids of a node that died stay taken
+                         (default 15000)
   -q, --quiet            do not log clients
   -h, --help             this text
 
