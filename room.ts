@@ -25,3 +25,7 @@ export { RoomErrorCode, type RoomError, type RoomErrorCodeValue } from './lib/ro
 export type { JsonValue } from './lib/room/protocol'
 export type { MessageData, ReceivedData } from './lib/room/messages'
 export { WebSocketDriver, type WebSocketDriverOptions } from './lib/room/drivers/websocket'
+export { RedisDriver, type RedisDriverOptions } from './lib/room/drivers/redis'
+export {
+  NatsDriver, type NatsDriverOptions, type NatsConnectionLike, type NatsSubscriptionLike, type NatsMessageLike
+} from './lib/room/drivers/nats'
