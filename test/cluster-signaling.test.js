@@ -190,3 +190,40 @@ async function until (check, every = 50) {
     await sleep(every)
   }
 }
+
+test('cluster: without the redis option no Redis client is loaded; `duplex-peer server --redis` runs a node', async t => {
+  const { spawn, execFileSync } = require('child_process')
+  const path = require('path')
+  const loaded = execFileSync(process.execPath, ['-e', `
+    const { PeerServer } = require('./dist/server.js')
+    const s = PeerServer({ port: 0, host: '127.0.0.1' }, () => {
+      const redis = Object.keys(require.cache).filter(k => /node_modules[\\\\/](redis|@redis)[\\\\/]/.test(k))
+      process.stdout.write(String(redis.length))
+      s.close()
+    })`], { cwd: path.join(__dirname, '..') }).toString()
+  t.equal(loaded, '0', 'a single server loads no module of node-redis')
+
+  const redis = await startRedis()
+  const bin = path.join(__dirname, '..', 'bin', 'duplex-peer.js')
+  const nodes = [0, 1].map(() => spawn(process.execPath, [bin, 'server', '--port', '0', '--host', '127.0.0.1', '--redis', redis.url, '--redis-lease', '3000', '--quiet'], { stdio: ['ignore', 'pipe', 'ignore'] }))
+  const ports = await Promise.all(nodes.map(child => new Promise(resolve => {
+    let out = ''
+    child.stdout.on('data', data => {
+      out += data
+      const match = /listening on port (\d+)/.exec(out)
+      if (match) resolve(Number(match[1]))
+    })
+  })))
+  const a = await registered(ports[0], { id: 'cli-a' })
+  const b = await registered(ports[1], { id: 'cli-b' })
+  a.send({ type: 'OFFER', dst: 'cli-b', payload: 'through the CLI' })
+  t.equal((await b.next()).payload, 'through the CLI', 'two CLI nodes on one Redis relay to each other')
+  await a.close()
+  await b.close()
+  const codes = await Promise.all(nodes.map(child => new Promise(resolve => {
+    child.once('exit', code => resolve(code))
+    child.kill('SIGTERM')
+  })))
+  t.deepEqual(codes, [0, 0], 'and stop cleanly on SIGTERM')
+  await redis.close()
+})
