@@ -247,6 +247,7 @@ export function PeerServer (options: PeerServerOptions = {}, callback?: (server:
     return instance
   }
   instance.ready.then(() => { if (!instance.closed) listen() }, err => {
+    if (instance.closed) return
     if (instance.listenerCount('error') > 0) instance.emit('error', err)
     else throw err
   })
