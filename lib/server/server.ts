@@ -91,7 +91,9 @@ export class PeerServerInstance extends EventEmitter {
     this.roomsPath = relayOptions ? (this.options.path === '/' ? '' : this.options.path) + '/rooms' : null
     if (relayOptions) {
       const onError = (err: unknown): void => { if (this.listenerCount('error') > 0) this.emit('error', err) }
-      this.relay = new Relay(relayOptions, onError)
+      const store = this.signaling.store
+      // In a cluster, rooms fan out to the other nodes through the same Redis.
+      this.relay = new Relay(relayOptions, onError, store?.roomBridge ? deliver => store.roomBridge!(deliver) : undefined)
       const relayWsOptions: WebSocketServerOptions = { noServer: true, maxPayload: Relay.maxFrame(relayOptions), perMessageDeflate: false }
       this.relayWss = this.options.createWebSocketServer ? this.options.createWebSocketServer(relayWsOptions) : new WebSocketServer(relayWsOptions)
       this.relayWss.on('error', onError)

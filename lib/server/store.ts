@@ -11,6 +11,7 @@
  */
 import type { RelayedMessage } from './protocol'
 import type { HoldRefusal } from './held'
+import type { RelayBridge } from './relay'
 export type { Realm } from './realm'
 export type { HeldMessages } from './held'
 
@@ -62,4 +63,6 @@ export interface SharedStore {
   ids (): Promise<string[]>
   /** Frees this node's ids and disconnects. */
   close (): Promise<void>
+  /** The room relay's link to the other nodes (`deliver` gets what they published). */
+  roomBridge? (deliver: (topic: Uint8Array, payload: Uint8Array) => void): RelayBridge
 }

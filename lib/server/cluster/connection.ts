@@ -11,9 +11,11 @@ import { requireOptional } from '../../optional'
 export interface RedisClientLike {
   connect (): Promise<unknown>
   on (event: string, listener: (...args: unknown[]) => void): unknown
-  sendCommand (args: string[]): Promise<unknown>
+  sendCommand (args: Array<string | Buffer>): Promise<unknown>
   subscribe (channel: string, listener: (message: string) => void): Promise<void>
+  subscribe (channel: string, listener: (message: Buffer) => void, bufferMode: true): Promise<void>
   unsubscribe (channel: string): Promise<void>
+  unsubscribe (channel: string, listener: (message: Buffer) => void, bufferMode: true): Promise<void>
   duplicate (): RedisClientLike
   destroy (): void
   readonly isReady: boolean

@@ -21,6 +21,8 @@ import type { ClaimOutcome, RouteOutcome, SharedStore, SharedStoreEvents } from 
 import { createRedisClient, ScriptRunner, type RedisClientLike } from './connection'
 import { encodeRelayed, parseClusterMessage, parseHeld, pingMessage } from './messages'
 import * as scripts from './scripts'
+import { RedisRoomBridge } from './room-bridge'
+import type { RelayBridge } from '../relay'
 
 const debug = createDebug('duplex-peer:cluster')
 
@@ -131,6 +133,10 @@ export class RedisStore implements SharedStore {
     const reply = await this.scripts.run(scripts.PEERS, [this.options.prefix])
     if (!Array.isArray(reply)) return []
     return [...new Set(reply.filter((id): id is string => typeof id === 'string'))]
+  }
+
+  roomBridge (deliver: (topic: Uint8Array, payload: Uint8Array) => void): RelayBridge {
+    return new RedisRoomBridge(this.client, this.client.duplicate(), this.options.prefix, this.node, deliver)
   }
 
   async close (): Promise<void> {
