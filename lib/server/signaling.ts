@@ -18,7 +18,7 @@ import { Realm } from './realm'
 import { HeldMessages } from './held'
 import { RateLimiter } from './rate-limit'
 import type { ResolvedOptions } from './options'
-import type { SharedStore, SharedStoreEvents } from './store'
+import type { ClaimOutcome, SharedStore, SharedStoreEvents } from './store'
 import { encodeRelayed } from './cluster/messages'
 import { MessageType } from '../peerserver-protocol'
 import { Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage, type RelayedMessage } from './protocol'
@@ -144,29 +144,39 @@ export class Signaling extends EventEmitter {
     }
     store.claim(id, token).then(outcome => {
       if (!settle()) return
-      const current = entry.socket
-      if (outcome.status === 'taken') {
-        sendIfOpen(current, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
-        current.close(CloseCode.POLICY, 'ID is taken')
-        for (const message of entry.buffer) this.relay(message, undefined, true)
-        return
+      try {
+        this.claimed(store, id, token, entry, outcome)
+      } catch (err) {
+        // Not reachable by design; a bug here must not take the server down.
+        this.safeEmit('error', err)
       }
-      const waiting = [...outcome.held, ...entry.buffer]
-      if (this.closed || current.readyState !== WebSocket.OPEN) {
-        // Gone while claiming: free the id and hold its messages again.
-        store.release(id, token)
-        for (const message of waiting) this.relay(message, undefined, true)
-        return
-      }
-      const client = new Client(id, token, current)
-      this.realm.add(client)
-      this.attach(client, current)
-      for (const message of waiting) this.relay(message)
     }, () => {
       if (!settle()) return
       this.refuse(entry.socket, Errors.STORE_UNAVAILABLE, CloseCode.TRY_AGAIN_LATER)
       for (const message of entry.buffer) this.relay(message, undefined, true)
     })
+  }
+
+  /** The claim of `id` was answered. */
+  private claimed (store: SharedStore, id: string, token: string, entry: PendingClaim, outcome: ClaimOutcome): void {
+    const current = entry.socket
+    if (outcome.status === 'taken') {
+      sendIfOpen(current, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+      current.close(CloseCode.POLICY, 'ID is taken')
+      for (const message of entry.buffer) this.relay(message, undefined, true)
+      return
+    }
+    const waiting = [...outcome.held, ...entry.buffer]
+    if (this.closed || current.readyState !== WebSocket.OPEN) {
+      // Gone while claiming: free the id and hold its messages again.
+      store.release(id, token)
+      for (const message of waiting) this.relay(message, undefined, true)
+      return
+    }
+    const client = new Client(id, token, current)
+    this.realm.add(client)
+    this.attach(client, current)
+    for (const message of waiting) this.relay(message)
   }
 
   /** Another node took `id` over (same id and token): this node's socket for it closes. */
