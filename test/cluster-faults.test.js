@@ -78,6 +78,8 @@ test('cluster faults: Redis restarted empty mid-run: survivors keep working, ids
   const refused = wsClient(n1.port, { id: 'newcomer' })
   t.match((await refused.next()).payload.msg, /^Signaling store unavailable/, 'a client registering during the outage gets ERROR')
   t.equal((await refused.closed).code, 1013, 'and is closed with 1013 (try again later)')
+  t.equal((await get(n1.port, '/peerjs/id')).status, 503, 'GET /id answers 503 (it cannot check the id is free)')
+  t.equal((await get(n1.port, '/peerjs/peers')).status, 503, 'GET /peers answers 503')
 
   await redis.start()
   const listed = await until(async () => {
