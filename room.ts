@@ -32,3 +32,7 @@ export { IncomingMessage, IncomingData } from './lib/room/incoming'
 export { RECEIVE_WINDOW, MAX_INFO_BYTES } from './lib/room/frames'
 export { WebSocketDriver, type WebSocketDriverOptions } from './lib/room/drivers/websocket'
 export { BroadcastChannelDriver, type BroadcastChannelDriverOptions, type BroadcastChannelLike } from './lib/room/drivers/broadcast-channel'
+export { RedisDriver, type RedisDriverOptions } from './lib/room/drivers/redis'
+export {
+  NatsDriver, type NatsDriverOptions, type NatsConnectionLike, type NatsSubscriptionLike, type NatsMessageLike
+} from './lib/room/drivers/nats'

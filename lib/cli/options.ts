@@ -17,6 +17,8 @@ const OPTIONS = {
   'expire-timeout': { type: 'string' },
   demo: { type: 'boolean' },
   name: { type: 'string', short: 'n' },
+  redis: { type: 'string' },
+  'redis-lease': { type: 'string' },
   server: { type: 'string', short: 's' },
   id: { type: 'string' },
   to: { type: 'string' },
@@ -46,6 +48,10 @@ export interface CliValues {
   demo?: boolean
   /** `room`: `--name`, the name the others see. */
   name?: string
+  /** `server`: `--redis URL`, the cluster's Redis. */
+  redis?: string
+  /** `server`: `--redis-lease`, as given. */
+  'redis-lease'?: string
   /** `send`, `receive`, `room`: `--server URL`. */
   server?: string
   /** `send`, `receive`: `--id`, the id to wait under. */

@@ -21,6 +21,8 @@ export function serve (values: CliValues): Promise<ExitCode> {
   }
   if (values.host) options.host = values.host
   if (values['expire-timeout']) options.expire_timeout = parseNumber(values['expire-timeout'], '--expire-timeout')
+  if (values.redis) options.redis = values.redis
+  if (values['redis-lease']) options.redis_lease = parseNumber(values['redis-lease'], '--redis-lease')
   let server: PeerServerInstance
   try {
     server = PeerServer(options)

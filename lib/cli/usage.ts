@@ -78,6 +78,11 @@ Options:
                          held before its sender is told (default 5000)
   --demo                 also serve the demo page of duplex-peer/room at
                          {path}demo/ (chat, who is there, files with progress)
+  --redis URL            run as one node of a cluster sharing this Redis
+                         (redis://HOST:PORT; needs npm install redis); start
+                         every node with the same URL and key
+  --redis-lease MS       how long the ids of a node that died stay taken
+                         (default 15000)
   -q, --quiet            do not log clients
   -h, --help             this text
 

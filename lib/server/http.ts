@@ -10,10 +10,10 @@ import { Errors } from './protocol'
 /** What the HTTP API needs from the server. */
 export interface HttpHost {
   readonly options: ResolvedOptions
-  /** A fresh id for a new client. */
-  freshId (): string
-  /** The connected ids. */
-  ids (): string[]
+  /** A fresh id for a new client (in a cluster, once the store answered). */
+  freshId (): string | Promise<string>
+  /** The connected ids (in a cluster, once the store answered). */
+  ids (): string[] | Promise<string[]>
 }
 
 /** Body of `GET {path}`, as `peer` 1.x sends it. */
@@ -70,23 +70,30 @@ export function createHttpHandler (host: HttpHost): (req: IncomingMessage, res: 
       return true
     }
     if (parts[1] === 'id') {
-      let id: string
-      try {
-        id = host.freshId()
-      } catch {
-        respond(res, 503, 'text/plain', 'Could not make an id')
-        return true
-      }
-      respond(res, 200, 'text/html; charset=utf-8', id)
+      settle(() => host.freshId(), id => respond(res, 200, 'text/html; charset=utf-8', id),
+        () => respond(res, 503, 'text/plain', 'Could not make an id'))
       return true
     }
     if (!host.options.allow_discovery) {
       respond(res, 401, 'text/plain', 'Unauthorized')
       return true
     }
-    respond(res, 200, 'application/json; charset=utf-8', JSON.stringify(host.ids()))
+    settle(() => host.ids(), ids => respond(res, 200, 'application/json; charset=utf-8', JSON.stringify(ids)),
+      () => respond(res, 503, 'text/plain', 'Peer list unavailable'))
     return true
   }
+}
+
+/** Calls `make`; its value, sync or async, goes to `ok`, a failure to `failed`. */
+function settle<T> (make: () => T | Promise<T>, ok: (value: T) => void, failed: () => void): void {
+  let value: T | Promise<T>
+  try {
+    value = make()
+  } catch {
+    return failed()
+  }
+  if (value instanceof Promise) value.then(ok, failed)
+  else ok(value)
 }
 
 /** Writes a whole response (headers only for `HEAD`). */

@@ -67,6 +67,20 @@ export interface PeerServerOptions {
    * to change them, `false` to turn it off.
    */
   rooms?: boolean | RoomRelayOptions
+  /**
+   * Runs this server as one node of a cluster sharing state through Redis
+   * (`redis://host:6379`, `rediss://` for TLS; needs the `redis` package).
+   * Every node given the same Redis and `key` serves the same peers: ids are
+   * unique cluster-wide and messages reach a peer whichever node it is on.
+   * Default: none (everything in this process's memory).
+   */
+  redis?: string
+  /**
+   * With {@link redis}: how long (ms) a node that stopped answering (killed,
+   * or cut off from Redis) keeps its ids; they are free afterwards. Nodes
+   * renew it every third of it. Default `15000`.
+   */
+  redis_lease?: number
 }
 
 /** Limits of the room relay, all optional. */
@@ -105,7 +119,9 @@ export const RELAY_DEFAULTS: Readonly<ResolvedRelayOptions> = Object.freeze({
 })
 
 /** The options in effect: every default filled in. */
-export interface ResolvedOptions extends Required<Omit<PeerServerOptions, 'ssl' | 'generateClientId' | 'createWebSocketServer' | 'rooms'>> {
+export interface ResolvedOptions extends Required<Omit<PeerServerOptions, 'ssl' | 'generateClientId' | 'createWebSocketServer' | 'rooms' | 'redis'>> {
+  /** As given; `null` without a cluster. */
+  redis: string | null
   /** The room relay's limits, `false` if it is off. */
   rooms: ResolvedRelayOptions | false
   /** As given. */
@@ -135,7 +151,9 @@ export const DEFAULTS: Readonly<ResolvedOptions> = Object.freeze({
   max_held_messages: 100,
   max_held_bytes: 8 * 1024 * 1024,
   max_id_length: 128,
-  rooms: RELAY_DEFAULTS
+  rooms: RELAY_DEFAULTS,
+  redis: null,
+  redis_lease: 15000
 })
 
 /**
@@ -172,6 +190,10 @@ export function resolveOptions (options: PeerServerOptions = {}): ResolvedOption
     throw new TypeError('PeerServer option createWebSocketServer must be a function')
   }
   resolved.allow_discovery = !!resolved.allow_discovery
+  if (resolved.redis !== null && (typeof resolved.redis !== 'string' || !/^rediss?:\/\/./.test(resolved.redis))) {
+    throw new TypeError('PeerServer option redis must be a redis:// or rediss:// URL')
+  }
+  checkInteger(resolved, 'redis_lease', 100, 24 * 3600 * 1000)
   return resolved
 }
 

@@ -53,7 +53,9 @@ export const Errors = {
   /** `src` given, and not the sender's own id. */
   SPOOFED_SRC: 'Invalid message: src is not your id',
   /** The held messages for a recipient, or in all, are at their limit. */
-  HOLD_FULL: 'Too many messages held for a peer that is not connected'
+  HOLD_FULL: 'Too many messages held for a peer that is not connected',
+  /** In a cluster: Redis cannot be reached, so the server cannot register the client or deliver the message. */
+  STORE_UNAVAILABLE: 'Signaling store unavailable, try again'
 } as const
 
 /** A message the client sent, checked. */

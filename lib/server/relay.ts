@@ -20,6 +20,24 @@ interface RelayClient {
   alive: boolean
 }
 
+/**
+ * The relay's link to the other nodes of a cluster (lib/server/cluster/room-bridge.ts):
+ * what local clients publish goes out, what other nodes published comes in.
+ */
+export interface RelayBridge {
+  /** This node has subscribers of `key`: resolves once messages of other nodes on it will arrive. */
+  subscribe (key: string): Promise<void>
+  /** This node has no subscriber of `key` any more. */
+  unsubscribe (key: string): void
+  /** A local client published on `key` (`topic` its bytes). */
+  publish (key: string, topic: Uint8Array, payload: Uint8Array): void
+  /** Disconnects. */
+  close (): void
+}
+
+/** Makes a bridge, given how to hand the relay what other nodes published. */
+export type RelayBridgeFactory = (deliver: (topic: Uint8Array, payload: Uint8Array) => void) => RelayBridge
+
 /** Statistics of a relay (for tests and diagnostics). */
 export interface RelayStats {
   /** Connected clients. */
@@ -34,11 +52,13 @@ export class Relay {
   private readonly topics = new Map<string, Set<RelayClient>>()
   private readonly pingTimer: ReturnType<typeof setInterval>
   private readonly onError: (err: unknown) => void
+  private readonly bridge: RelayBridge | null
   private closed = false
 
-  constructor (options: ResolvedRelayOptions, onError: (err: unknown) => void) {
+  constructor (options: ResolvedRelayOptions, onError: (err: unknown) => void, makeBridge?: RelayBridgeFactory) {
     this.options = options
     this.onError = onError
+    this.bridge = makeBridge ? makeBridge((topic, payload) => this.fromCluster(topic, payload)) : null
     this.pingTimer = setInterval(() => this.ping(), options.ping_interval)
     if (typeof this.pingTimer.unref === 'function') this.pingTimer.unref()
   }
@@ -83,6 +103,7 @@ export class Relay {
     if (this.closed) return
     this.closed = true
     clearInterval(this.pingTimer)
+    this.bridge?.close()
     const sockets = [...this.clients].map(client => client.socket)
     for (const socket of sockets) close(socket, RelayCloseCode.GOING_AWAY, 'Server closing')
     for (const client of [...this.clients]) this.drop(client)
@@ -116,13 +137,20 @@ export class Relay {
           set.add(client)
           this.topics.set(frame.key, set)
         }
-        this.send(client, encodeRelayFrame(RelayOp.SUBSCRIBED, frame.topic))
+        const subscribed = encodeRelayFrame(RelayOp.SUBSCRIBED, frame.topic)
+        if (!this.bridge) {
+          this.send(client, subscribed)
+          return
+        }
+        // In a cluster, confirmed once other nodes' messages on it will arrive too.
+        this.bridge.subscribe(frame.key).then(() => { if (this.clients.has(client)) this.send(client, subscribed) }, () => {})
         return
       }
       case RelayOp.UNSUBSCRIBE:
         this.unsubscribe(client, frame.key)
         return
       case RelayOp.PUBLISH: {
+        this.bridge?.publish(frame.key, frame.topic, frame.payload)
         const set = this.topics.get(frame.key)
         if (!set) return
         const out = encodeRelayFrame(RelayOp.MESSAGE, frame.topic, frame.payload)
@@ -150,7 +178,20 @@ export class Relay {
     const set = this.topics.get(key)
     if (!set) return
     set.delete(client)
-    if (set.size === 0) this.topics.delete(key)
+    if (set.size > 0) return
+    this.topics.delete(key)
+    this.bridge?.unsubscribe(key)
+  }
+
+  /** What a client of another node published: to every subscriber here. */
+  private fromCluster (topic: Uint8Array, payload: Uint8Array): void {
+    if (this.closed || payload.length > this.options.max_message_size || topic.length > this.options.max_topic_length) return
+    let key = ''
+    for (let i = 0; i < topic.length; i++) key += String.fromCharCode(topic[i])
+    const set = this.topics.get(key)
+    if (!set) return
+    const out = encodeRelayFrame(RelayOp.MESSAGE, topic, payload)
+    for (const client of [...set]) this.send(client, out)
   }
 
   private drop (client: RelayClient): void {

@@ -11,7 +11,7 @@ import { randomUUID } from 'crypto'
 import { WebSocketServer, type ServerOptions as WebSocketServerOptions } from 'ws'
 import { resolveOptions, type PeerServerOptions, type ResolvedOptions } from './options'
 import { createHttpHandler } from './http'
-import { Signaling } from './signaling'
+import { Signaling, type SharedStoreFactory } from './signaling'
 import { Relay, type RelayStats } from './relay'
 import type { PeerServerClient } from './client'
 import type { RelayedMessage } from './protocol'
@@ -56,6 +56,12 @@ export class PeerServerInstance extends EventEmitter {
   private readonly onRequest: (req: http.IncomingMessage, res: http.ServerResponse) => void
   private readonly onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void
   private closing = false
+  /**
+   * Resolves once the server can serve: at once on a server of its own; in
+   * a cluster, once Redis was reached (until then, clients are refused
+   * with an `ERROR`). {@link PeerServer} listens only then.
+   */
+  readonly ready: Promise<void>
 
   /** Use {@link PeerServer} or {@link attachPeerServer}. */
   constructor (server: http.Server | https.Server | null, options: PeerServerOptions = {}) {
@@ -64,7 +70,8 @@ export class PeerServerInstance extends EventEmitter {
     this.ownsServer = !server
     this.server = server ?? (this.options.ssl ? https.createServer(this.options.ssl) : http.createServer())
     this.socketPath = (this.options.path === '/' ? '' : this.options.path) + '/peerjs'
-    this.signaling = new Signaling(this.options)
+    this.signaling = new Signaling(this.options, this.options.redis ? redisStoreFactory(this.options, this.options.redis) : undefined)
+    this.ready = this.signaling.store ? this.signaling.store.ready : Promise.resolve()
     for (const event of ['connection', 'disconnect', 'message', 'error']) {
       this.signaling.on(event, (...args: unknown[]) => {
         if (event === 'error' && this.listenerCount('error') === 0) return
@@ -84,7 +91,9 @@ export class PeerServerInstance extends EventEmitter {
     this.roomsPath = relayOptions ? (this.options.path === '/' ? '' : this.options.path) + '/rooms' : null
     if (relayOptions) {
       const onError = (err: unknown): void => { if (this.listenerCount('error') > 0) this.emit('error', err) }
-      this.relay = new Relay(relayOptions, onError)
+      const store = this.signaling.store
+      // In a cluster, rooms fan out to the other nodes through the same Redis.
+      this.relay = new Relay(relayOptions, onError, store?.roomBridge ? deliver => store.roomBridge!(deliver) : undefined)
       const relayWsOptions: WebSocketServerOptions = { noServer: true, maxPayload: Relay.maxFrame(relayOptions), perMessageDeflate: false }
       this.relayWss = this.options.createWebSocketServer ? this.options.createWebSocketServer(relayWsOptions) : new WebSocketServer(relayWsOptions)
       this.relayWss.on('error', onError)
@@ -92,8 +101,11 @@ export class PeerServerInstance extends EventEmitter {
 
     const api = createHttpHandler({
       options: this.options,
-      freshId: () => this.signaling.realm.freshId(this.options.generateClientId ?? randomUUID),
-      ids: () => this.signaling.realm.ids()
+      freshId: () => {
+        const generate = this.options.generateClientId ?? randomUUID
+        return this.signaling.store ? this.signaling.store.freshId(generate) : this.signaling.realm.freshId(generate)
+      },
+      ids: () => this.signaling.store ? this.signaling.store.ids() : this.signaling.realm.ids()
     })
     this.onRequest = (req, res) => {
       // A request a listener added before this one already answered is left alone.
@@ -127,6 +139,9 @@ export class PeerServerInstance extends EventEmitter {
     this.server.on('upgrade', this.onUpgrade)
   }
 
+  /** Whether {@link close} was called. */
+  get closed (): boolean { return this.closing }
+
   /** The ids of the connected clients. */
   get clients (): string[] { return this.signaling.realm.ids() }
 
@@ -147,6 +162,11 @@ export class PeerServerInstance extends EventEmitter {
     }
     this.closing = true
     this.signaling.close()
+    const store = this.signaling.store
+    if (store) {
+      const done = callback
+      callback = err => { store.close().then(() => done?.(err), () => done?.(err)) }
+    }
     this.relay?.close()
     this.relayWss?.close()
     this.server.off('request', this.onRequest)
@@ -161,6 +181,21 @@ export class PeerServerInstance extends EventEmitter {
     const server = this.server as http.Server & { closeIdleConnections?: () => void }
     server.closeIdleConnections?.()
   }
+}
+
+/** The Redis store of a cluster node (loads node-redis: only called with the `redis` option). */
+function redisStoreFactory (options: ResolvedOptions, url: string): SharedStoreFactory {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RedisStore } = require('./cluster/redis-store') as typeof import('./cluster/redis-store')
+  return events => new RedisStore({
+    url,
+    prefix: `duplex-peer:${options.key}:`,
+    lease: options.redis_lease,
+    expireTimeout: options.expire_timeout,
+    maxHeldMessages: options.max_held_messages,
+    maxHeldBytes: options.max_held_bytes,
+    maxIdLength: options.max_id_length
+  }, events)
 }
 
 /** Typed events of a {@link PeerServerInstance}. */
@@ -205,9 +240,20 @@ export function PeerServer (options: PeerServerOptions = {}, callback?: (server:
     if (instance.listenerCount('error') > 0) instance.emit('error', err)
     else throw err
   })
-  server.listen(instance.options.port, instance.options.host, () => {
-    instance.emit('listening')
-    callback?.(server)
+  const listen = (): void => {
+    server.listen(instance.options.port, instance.options.host, () => {
+      instance.emit('listening')
+      callback?.(server)
+    })
+  }
+  if (!instance.options.redis) {
+    listen()
+    return instance
+  }
+  instance.ready.then(() => { if (!instance.closed) listen() }, err => {
+    if (instance.closed) return
+    if (instance.listenerCount('error') > 0) instance.emit('error', err)
+    else throw err
   })
   return instance
 }

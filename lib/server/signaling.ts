@@ -4,6 +4,11 @@
  * between them, holding messages for peers not connected yet, and dropping
  * clients that stop sending heartbeats. Every refusal is an `ERROR` message
  * to the client; nothing a client sends can throw.
+ *
+ * In a cluster (a {@link SharedStore}), ids are claimed in the store before
+ * `OPEN`, messages for clients of other nodes and held messages go through
+ * it, and messages from other nodes arrive from it; this node's own sockets
+ * stay in its {@link Realm}.
  */
 import { EventEmitter } from 'events'
 import type { IncomingMessage } from 'http'
@@ -13,6 +18,8 @@ import { Realm } from './realm'
 import { HeldMessages } from './held'
 import { RateLimiter } from './rate-limit'
 import type { ResolvedOptions } from './options'
+import type { ClaimOutcome, SharedStore, SharedStoreEvents } from './store'
+import { encodeRelayed } from './cluster/messages'
 import { MessageType } from '../peerserver-protocol'
 import { Errors, isValidId, isValidToken, parseClientMessage, serverMessage, errorMessage, type RelayedMessage } from './protocol'
 
@@ -21,20 +28,44 @@ export const CloseCode = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
   POLICY: 1008,
-  TOO_BIG: 1009
+  TOO_BIG: 1009,
+  /** The cluster's store is unreachable: the client may try again. */
+  TRY_AGAIN_LATER: 1013
 } as const
+
+/** A client whose id is being claimed in the shared store. */
+interface PendingClaim {
+  readonly token: string
+  socket: WebSocket
+  /** Messages for it that arrived meanwhile, oldest first. */
+  readonly buffer: RelayedMessage[]
+}
+
+/** Makes the shared store of a cluster, given what it must tell this node. */
+export type SharedStoreFactory = (events: SharedStoreEvents) => SharedStore
 
 export class Signaling extends EventEmitter {
   readonly realm = new Realm()
   readonly held: HeldMessages
+  /** The cluster's shared store, `null` on a server of its own. */
+  readonly store: SharedStore | null
   private readonly options: ResolvedOptions
+  private readonly pending = new Map<string, PendingClaim>()
   private aliveTimer: ReturnType<typeof setInterval> | null = null
   private readonly sockets = new Set<WebSocket>()
   private closed = false
 
-  constructor (options: ResolvedOptions) {
+  constructor (options: ResolvedOptions, makeStore?: SharedStoreFactory) {
     super()
     this.options = options
+    this.store = makeStore
+      ? makeStore({
+        deliver: message => this.relay(message, undefined, true),
+        evict: id => this.evict(id),
+        lost: id => this.lost(id),
+        clients: () => [...this.realm.all()]
+      })
+      : null
     this.held = new HeldMessages(options.expire_timeout, options.max_held_messages, options.max_held_bytes,
       (dst, messages) => this.expired(dst, messages))
     const every = Math.min(5000, Math.max(50, Math.floor(options.alive_timeout / 4)))
@@ -68,6 +99,19 @@ export class Signaling extends EventEmitter {
     if (!isValidToken(token)) return this.refuse(socket, Errors.INVALID_TOKEN)
 
     const existing = this.realm.get(id)
+    const claiming = this.pending.get(id)
+    if (claiming) {
+      if (claiming.token !== token) {
+        sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+        socket.close(CloseCode.POLICY, 'ID is taken')
+        return
+      }
+      // The same client again while its first socket registers: the new one replaces it.
+      const old = claiming.socket
+      claiming.socket = socket
+      if (old !== socket) old.close(CloseCode.NORMAL, 'Replaced by a new connection')
+      return
+    }
     if (existing) {
       if (existing.token !== token) {
         sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
@@ -82,10 +126,78 @@ export class Signaling extends EventEmitter {
       this.attach(existing, socket)
       return
     }
-    if (this.realm.size >= this.options.concurrent_limit) return this.refuse(socket, Errors.CONNECTION_LIMIT_EXCEED)
+    if (this.realm.size + this.pending.size >= this.options.concurrent_limit) return this.refuse(socket, Errors.CONNECTION_LIMIT_EXCEED)
+    if (this.store) return this.claim(this.store, id, token, socket)
     const client = new Client(id, token, socket)
     this.realm.add(client)
     this.attach(client, socket)
+  }
+
+  /** Claims `id` cluster-wide; registers the client once the claim is granted. */
+  private claim (store: SharedStore, id: string, token: string, socket: WebSocket): void {
+    const entry: PendingClaim = { token, socket, buffer: [] }
+    this.pending.set(id, entry)
+    const settle = (): boolean => {
+      if (this.pending.get(id) !== entry) return false
+      this.pending.delete(id)
+      return true
+    }
+    store.claim(id, token).then(outcome => {
+      if (!settle()) return
+      try {
+        this.claimed(store, id, token, entry, outcome)
+      } catch (err) {
+        // Not reachable by design; a bug here must not take the server down.
+        this.safeEmit('error', err)
+      }
+    }, () => {
+      if (!settle()) return
+      this.refuse(entry.socket, Errors.STORE_UNAVAILABLE, CloseCode.TRY_AGAIN_LATER)
+      for (const message of entry.buffer) this.relay(message, undefined, true)
+    })
+  }
+
+  /** The claim of `id` was answered. */
+  private claimed (store: SharedStore, id: string, token: string, entry: PendingClaim, outcome: ClaimOutcome): void {
+    const current = entry.socket
+    if (outcome.status === 'taken') {
+      sendIfOpen(current, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+      current.close(CloseCode.POLICY, 'ID is taken')
+      for (const message of entry.buffer) this.relay(message, undefined, true)
+      return
+    }
+    const waiting = [...outcome.held, ...entry.buffer]
+    if (this.closed || current.readyState !== WebSocket.OPEN) {
+      // Gone while claiming: free the id and hold its messages again.
+      store.release(id, token)
+      for (const message of waiting) this.relay(message, undefined, true)
+      return
+    }
+    const client = new Client(id, token, current)
+    this.realm.add(client)
+    this.attach(client, current)
+    for (const message of waiting) this.relay(message)
+  }
+
+  /** Another node took `id` over (same id and token): this node's socket for it closes. */
+  private evict (id: string): void {
+    const client = this.realm.get(id)
+    if (!client) return
+    const socket = client.socket
+    this.unregister(client)
+    socket?.close(CloseCode.NORMAL, 'Replaced by a new connection')
+  }
+
+  /** After an outage of the store, another node holds `id`: this node's client of it goes. */
+  private lost (id: string): void {
+    const client = this.realm.get(id)
+    if (!client) return
+    const socket = client.socket
+    this.unregister(client)
+    if (socket) {
+      sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+      socket.close(CloseCode.POLICY, 'ID is taken')
+    }
   }
 
   /** Closes every socket and stops the timers. */
@@ -151,8 +263,12 @@ export class Signaling extends EventEmitter {
     this.relay(message, size)
   }
 
-  /** Delivers `message`, or holds it for a recipient not connected yet. */
-  private relay (message: RelayedMessage, size?: number): void {
+  /**
+   * Delivers `message`, or holds it for a recipient not connected yet.
+   * `notHere`: in a cluster, the message came from the store, so the store
+   * must not send it back to this node if the recipient has gone.
+   */
+  private relay (message: RelayedMessage, size?: number, notHere = false): void {
     const recipient = this.realm.get(message.dst)
     if (recipient) {
       if (recipient.sendText(JSON.stringify(message))) return
@@ -160,8 +276,16 @@ export class Signaling extends EventEmitter {
       recipient.socket?.terminate()
       this.unregister(recipient)
       if (message.type !== MessageType.LEAVE && message.type !== MessageType.EXPIRE) {
-        this.realm.get(message.src)?.sendText(JSON.stringify({ type: MessageType.LEAVE, src: message.dst, dst: message.src }))
+        const leave: RelayedMessage = { type: MessageType.LEAVE, src: message.dst, dst: message.src }
+        if (this.store) this.relay(leave)
+        else this.realm.get(message.src)?.sendText(JSON.stringify(leave))
       }
+      return
+    }
+    if (this.store) {
+      const claiming = this.pending.get(message.dst)
+      if (claiming) claiming.buffer.push(message)
+      else this.route(this.store, message, size, notHere)
       return
     }
     if (message.type === MessageType.LEAVE || message.type === MessageType.EXPIRE) return
@@ -170,6 +294,18 @@ export class Signaling extends EventEmitter {
     if (refused) {
       this.realm.get(message.src)?.sendText(errorMessage(`${Errors.HOLD_FULL} (${message.dst})`))
     }
+  }
+
+  /** Sends `message` through the store; the sender hears of what could not be done. */
+  private route (store: SharedStore, message: RelayedMessage, size: number | undefined, notHere: boolean): void {
+    const bytes = size ?? Buffer.byteLength(encodeRelayed(message))
+    store.route(message, bytes, notHere).then(outcome => {
+      if (outcome === 'queue-full' || outcome === 'server-full') {
+        this.realm.get(message.src)?.sendText(errorMessage(`${Errors.HOLD_FULL} (${message.dst})`))
+      }
+    }, () => {
+      this.realm.get(message.src)?.sendText(errorMessage(`${Errors.STORE_UNAVAILABLE} (${message.type} to ${message.dst} not delivered)`))
+    })
   }
 
   /** Messages for `dst` expired: each sender hears it once. */
@@ -201,7 +337,9 @@ export class Signaling extends EventEmitter {
    */
   private unregister (client: Client): void {
     client.socket = null
-    if (this.realm.remove(client)) this.safeEmit('disconnect', client)
+    if (!this.realm.remove(client)) return
+    this.store?.release(client.id, client.token)
+    this.safeEmit('disconnect', client)
   }
 
   /** Sends an `ERROR` and closes the socket. */
