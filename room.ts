@@ -1,7 +1,7 @@
 /**
  * duplex-peer/room: peers meet by room id through a signaling driver, and
- * each pair connects directly with a duplex-peer `Peer`. A preview: see the
- * README's "Rooms (preview)" section for what works and what is to come.
+ * each pair connects directly with a duplex-peer `Peer`. See the README's
+ * "Rooms" section.
  *
  * @example
  * ```js
@@ -19,7 +19,7 @@ export {
 } from './lib/room/room'
 export type { ChannelOptions, ShareOptions } from './lib/room/link'
 export { ChannelStream } from './lib/room/pipe'
-export { Transfer, type TransferProgress } from './lib/room/transfer'
+export { Transfer, type TransferProgress, type TransferResult } from './lib/room/transfer'
 export type { ReadableLike } from './lib/room/sources'
 export { RoomPeer, DEFAULT_LABEL, type RoomPeerState, type SendOptions } from './lib/room/room-peer'
 export type { Driver, DriverState, MessageHandler } from './lib/room/drivers/driver'

@@ -106,6 +106,14 @@ test('rooms: a member killed with SIGKILL mid-transfer leaves the others\' rooms
     }
   }
   t.ok(killed, `the member was killed once ${KILL_AT} bytes were on their way to it`)
+  // Progress goes on for the target still there, to the end, after the other failed.
+  const lastForB = (async () => {
+    let last = 0
+    try {
+      for await (const p of transfer) if (p.peer.id !== childId) last = p.current
+    } catch {}
+    return last
+  })()
   t.equal(await exited, 'SIGKILL', 'the member died of SIGKILL')
 
   const failure = await transfer.then(() => null, err => err)
@@ -120,6 +128,10 @@ test('rooms: a member killed with SIGKILL mid-transfer leaves the others\' rooms
 
   const got = await bGot
   t.equal(got.n, TOTAL, 'the other target got every byte')
+  t.equal(await lastForB, TOTAL, 'progress for b went on to the total after the member failed')
+  const results = await transfer.results()
+  t.deepEqual(results.map(r => [r.peer.id === childId ? 'member' : 'b', r.status, r.error && r.error.code]).sort(),
+    [['b', 'received', undefined], ['member', 'failed', 'ERR_PEER_CLOSED']], 'results(): b received it, the member failed with ERR_PEER_CLOSED')
   t.equal(got.sha256, sha256, 'and they are intact (SHA-256)')
 
   const chat = nextEvent(b, 'channel:message')

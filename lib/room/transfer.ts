@@ -51,6 +51,17 @@ interface Target {
   current: number
   total: number | null
   state: 'sending' | 'received' | 'failed'
+  error?: RoomError
+}
+
+/** How a transfer ended for one target (`transfer.results()`). */
+export interface TransferResult {
+  /** The target. */
+  readonly peer: RoomPeer
+  /** `received`: it confirmed it has it all; `failed`: it did not get it. */
+  readonly status: 'received' | 'failed'
+  /** Why it failed (a coded error), if it did. */
+  readonly error?: RoomError
 }
 
 /** One iteration over a transfer's progress. */
@@ -91,7 +102,7 @@ class ProgressIterator implements AsyncIterator<TransferProgress> {
       this.pending.delete(first.value[0])
       return { value: first.value[1], done: false }
     }
-    if (this.ended || this.owner.settled) return await this.finish()
+    if (this.ended || this.owner.complete) return await this.finish()
     return await new Promise((resolve, reject) => {
       this.waiting = resolve
       this.failWaiting = reject
@@ -117,9 +128,10 @@ class ProgressIterator implements AsyncIterator<TransferProgress> {
  * rejects with a coded error if any target did not get it (`ERR_TRANSFER_ABORTED`
  * after the `signal` aborted, `ERR_PEER_CLOSED`, `ERR_TRANSFER_REFUSED`,
  * `ERR_TRANSFER_DECLINED`, `ERR_TRANSFER_CANCELLED`, `ERR_SOURCE_FAILED`);
- * the other targets still get it. Iterate it
- * (`for await`) for progress `{ peer, label, current, total }` per target,
- * increasing, ending when the transfer settles (throwing its error).
+ * the other targets still get it (`results()` tells how it ended for each).
+ * Iterate it (`for await`) for progress `{ peer, label, current, total }`
+ * per target, increasing, ending once every target received it or failed
+ * (throwing the first error, if any).
  * @example
  * ```js
  * const transfer = room.send(fs.createReadStream('big.iso'), { label: 'files' })
@@ -136,6 +148,9 @@ export class Transfer implements PromiseLike<void>, AsyncIterable<TransferProgre
   private resolvePromise!: () => void
   private rejectPromise!: (error: RoomError) => void
   private done = false
+  private finished = false
+  private resolveResults!: (results: TransferResult[]) => void
+  private readonly resultsPromise: Promise<TransferResult[]>
   private readonly signal: AbortSignal | undefined
   private readonly onAbort = (): void => this.abort()
 
@@ -149,11 +164,30 @@ export class Transfer implements PromiseLike<void>, AsyncIterable<TransferProgre
     })
     // Whoever awaits or iterates sees the rejection; nobody need do either.
     this.promise.catch(() => {})
+    this.resultsPromise = new Promise(resolve => { this.resolveResults = resolve })
   }
 
   /** Whether it has resolved or rejected. */
   get settled (): boolean {
     return this.done
+  }
+
+  /** @internal Whether every target received it or failed (progress ends then). */
+  get complete (): boolean {
+    return this.finished
+  }
+
+  /**
+   * How the transfer ended for each target, once every one of them
+   * received it or failed (never rejects): for a fan-out where some targets
+   * may leave or refuse, while the Promise rejects at the first failure.
+   * @example
+   * ```js
+   * for (const { peer, status, error } of await room.send(file).results()) console.log(peer.id, status, error?.code)
+   * ```
+   */
+  results (): Promise<TransferResult[]> {
+    return this.resultsPromise
   }
 
   /** Progress of each target now. */
@@ -180,7 +214,7 @@ export class Transfer implements PromiseLike<void>, AsyncIterable<TransferProgre
   [Symbol.asyncIterator] (): AsyncIterator<TransferProgress> {
     const iterator = new ProgressIterator(this)
     for (const target of this.targets.values()) iterator.push(this.snapshot(target))
-    if (!this.done) this.iterators.add(iterator)
+    if (!this.finished) this.iterators.add(iterator)
     return iterator
   }
 
@@ -222,6 +256,7 @@ export class Transfer implements PromiseLike<void>, AsyncIterable<TransferProgre
     const target = this.targets.get(peer)
     if (!target || target.state !== 'sending') return
     target.state = 'failed'
+    target.error = error
     this.settle(error)
     this.check()
   }
@@ -231,23 +266,31 @@ export class Transfer implements PromiseLike<void>, AsyncIterable<TransferProgre
     for (const target of this.targets.values()) {
       if (target.state !== 'sending') continue
       target.state = 'failed'
+      target.error = error
       target.peer.cancelTransfer(target.outgoing, 'aborted by the sender')
     }
     this.settle(error)
+    this.check()
   }
 
+  /** Every target received it or failed: the transfer is complete (progress ends, results known). */
   private check (): void {
-    if ([...this.targets.values()].every(t => t.state !== 'sending')) this.settle()
+    if (this.finished || [...this.targets.values()].some(t => t.state === 'sending')) return
+    this.finished = true
+    this.settle()
+    this.signal?.removeEventListener('abort', this.onAbort)
+    this.resolveResults([...this.targets.values()].map(t => ({
+      peer: t.peer, status: t.state === 'received' ? 'received' : 'failed', ...(t.error ? { error: t.error } : {})
+    })))
+    for (const iterator of this.iterators) iterator.settle()
+    this.iterators.clear()
   }
 
   private settle (error?: RoomError): void {
     if (this.done) return
     this.done = true
-    this.signal?.removeEventListener('abort', this.onAbort)
     if (error) this.rejectPromise(error)
     else this.resolvePromise()
-    for (const iterator of this.iterators) iterator.settle()
-    this.iterators.clear()
   }
 
   private snapshot (target: Target): TransferProgress {
