@@ -7,11 +7,8 @@
 // receiver, progress to the total per target); an abort mid-way from each
 // side; chat afterwards. Then two pages meeting through a
 // BroadcastChannelDriver (same origin, no server).
-const fs = require('fs')
-const http = require('http')
-const path = require('path')
 const test = require('tape')
-const { attachPeerServer } = require('../dist/server')
+const { startRoomServer, openRoomPage } = require('./browser/room-server')
 const { Room, WebSocketDriver } = require('../dist/room')
 const { launchChromium } = require('./browser/harness')
 const { LOOPBACK, allConnected, leaveAll, sha256, patternBytes } = require('./room-helpers')
@@ -19,54 +16,12 @@ const { LOOPBACK, allConnected, leaveAll, sha256, patternBytes } = require('./ro
 const WATCHDOG = 300e3
 const MIB = 1024 * 1024
 const BULK = 64 * MIB
-const root = path.join(__dirname, '..')
-const FILES = {
-  '/room.html': [path.join(__dirname, 'browser', 'room-page.html'), 'text/html'],
-  '/room-page.js': [path.join(__dirname, 'browser', 'room-page.js'), 'text/javascript'],
-  '/browser/room.mjs': [path.join(root, 'dist', 'browser', 'room.mjs'), 'text/javascript']
-}
 
 let server = null
 let browser = null
 
-/** An HTTP server on loopback serving the test page and the build, with duplex-peer/server under /signal (relay at /signal/rooms). */
-async function startServer () {
-  const httpServer = http.createServer((req, res) => {
-    const file = FILES[new URL(req.url, 'http://localhost').pathname]
-    if (file) {
-      res.writeHead(200, { 'content-type': file[1], 'cache-control': 'no-store' })
-      res.end(fs.readFileSync(file[0]))
-    } else if (!req.url.startsWith('/signal')) {
-      res.writeHead(404).end()
-    }
-  })
-  const peerServer = attachPeerServer(httpServer, { path: '/signal' })
-  await new Promise((resolve, reject) => {
-    httpServer.once('error', reject)
-    httpServer.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = httpServer.address()
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    relay: `ws://127.0.0.1:${port}${peerServer.roomsPath}`,
-    stats: () => peerServer.roomStats,
-    async close () {
-      await new Promise(resolve => peerServer.close(() => resolve()))
-      httpServer.closeAllConnections?.()
-      await new Promise(resolve => httpServer.close(() => resolve()))
-    }
-  }
-}
-
-/** Opens a page of the test, logging its console into `logs`. */
-async function openPage (logs, label) {
-  const page = await browser.context.newPage()
-  page.on('console', message => logs.push(`[${label} console.${message.type()}] ${message.text()}`))
-  page.on('pageerror', err => logs.push(`[${label} pageerror] ${err.message}`))
-  await page.goto(`${server.origin}/room.html`)
-  await page.waitForFunction(() => window.pageReady === true)
-  return page
-}
+const startServer = startRoomServer
+const openPage = (logs, label) => openRoomPage(browser, server, logs, label)
 
 /** Resolves with what a Node room received, as the page records it. */
 function recorder (room) {

@@ -91,6 +91,54 @@ window.sendBytes = async ({ size, seed, label, abortAt }) => {
   return { sha256: await sha256(bytes), progress, code }
 }
 
+/** Media events of the room, as `{ name, from, label, kinds }`. */
+window.mediaEvents = []
+const remoteStreams = new Map()
+
+/** Starts recording media events (call after joinRoom). */
+window.watchMedia = () => {
+  for (const name of ['stream:add', 'stream:remove']) {
+    room.on(name, ({ peer, label, stream }) => {
+      window.mediaEvents.push({ name, from: nameOf(peer), label, kinds: stream.getTracks().map(t => t.kind) })
+      if (name === 'stream:add') remoteStreams.set(`${nameOf(peer)}/${label}`, stream)
+    })
+  }
+  return true
+}
+
+/** Shares a canvas captureStream() (320x240, a light frame with a moving dark square) as `label`. */
+window.shareCanvas = label => {
+  const canvas = document.createElement('canvas')
+  canvas.width = 320
+  canvas.height = 240
+  const ctx = canvas.getContext('2d')
+  let n = 0
+  const draw = () => {
+    ctx.fillStyle = 'rgb(200, 200, 200)'
+    ctx.fillRect(0, 0, 320, 240)
+    ctx.fillStyle = 'rgb(40, 40, 40)'
+    ctx.fillRect((n++ * 4) % 288, 100, 32, 32)
+  }
+  draw()
+  setInterval(draw, 40)
+  room.share({ label, stream: canvas.captureStream(25) })
+  return true
+}
+
+/** Plays the stream `from` shared as `label` in a video element; resolves with its frame size once frames come. */
+window.playRemote = async (from, label) => {
+  const stream = remoteStreams.get(`${from}/${label}`)
+  if (!stream) throw new Error(`no stream ${label} from ${from}`)
+  const video = document.createElement('video')
+  video.muted = true
+  video.autoplay = true
+  video.srcObject = stream
+  document.body.appendChild(video)
+  await video.play()
+  while (video.videoWidth === 0) await new Promise(resolve => setTimeout(resolve, 50))
+  return { width: video.videoWidth, height: video.videoHeight }
+}
+
 window.leaveRoom = async () => {
   await room.leave()
   await driver.close()
