@@ -66,7 +66,7 @@ export class MemoryHub {
     this.count++
     const set = this.topics.get(topic)
     if (!set || set.size === 0) return
-    this.queue.push({ bytes: bytes.slice(), to: [...set] })
+    this.queue.push({ bytes: new Uint8Array(bytes), to: [...set] })
     if (!this.scheduled) {
       this.scheduled = true
       setImmediate(() => this.drain())
@@ -80,7 +80,7 @@ export class MemoryHub {
       for (const subscription of to) {
         if (!subscription.driver.isSubscribed(subscription)) continue
         try {
-          subscription.handler(bytes.slice())
+          subscription.handler(new Uint8Array(bytes))
         } catch (err) {
           // A handler's exception is the application's: surface it, outside the hub's loop.
           queueMicrotask(() => { throw err })

@@ -153,7 +153,7 @@ export class NatsDriver extends EventEmitter implements Driver {
     }
     try {
       // A copy: the client may keep the bytes until they are written.
-      connection.publish(subject, bytes.slice())
+      connection.publish(subject, new Uint8Array(bytes))
     } catch (err) {
       debug('publish on %s lost: %s', topic, err instanceof Error ? err.message : String(err))
     }
@@ -229,7 +229,7 @@ export class NatsDriver extends EventEmitter implements Driver {
     const entry = this.subscriptions.get(topic)
     if (!entry || this.current !== 'active') return
     try {
-      entry.handler(data.slice())
+      entry.handler(new Uint8Array(data))
     } catch (err) {
       // A handler's exception is the application's: surface it outside the driver.
       queueMicrotask(() => { throw err })

@@ -133,7 +133,7 @@ export class WebSocketDriver extends EventEmitter implements Driver {
     }
     this.sendFrame(encodeRelayFrame(RelayOp.PUBLISH, name, bytes))
     if (this.subscriptions.has(topic)) {
-      const copy = bytes.slice()
+      const copy = new Uint8Array(bytes)
       setTimeout(() => this.deliver(topic, copy), 0)
     }
     return Promise.resolve()
@@ -237,7 +237,7 @@ export class WebSocketDriver extends EventEmitter implements Driver {
       for (const resolve of waiting ?? []) resolve()
       return
     }
-    this.deliver(topic, frame.payload.slice())
+    this.deliver(topic, new Uint8Array(frame.payload))
   }
 
   private deliver (topic: string, payload: Uint8Array): void {
