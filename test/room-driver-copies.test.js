@@ -18,10 +18,20 @@ async function received (driver, topic, count) {
   return { got }
 }
 
+/** Resolves once the driver is active (subscriptions confirmed; publishing works). */
+function active (driver) {
+  if (driver.state === 'active') return Promise.resolve()
+  return new Promise(resolve => {
+    const on = state => { if (state === 'active') { driver.off('state', on); resolve() } }
+    driver.on('state', on)
+  })
+}
+
 async function check (t, name, a, b) {
   const topic = 'copies'
   const atA = (await received(a, topic, 1)).got
   const atB = (await received(b, topic, 1)).got
+  await Promise.all([active(a), active(b)])
   const pool = Buffer.from('hello, subscribers')
   const message = pool.subarray(0, 5)
   await a.publish(topic, message)
