@@ -2,7 +2,9 @@
 // Faults of a cluster: a node killed with SIGKILL mid-signaling, Redis
 // restarted (empty) mid-run, a subscription cut. Each test starts its own
 // redis-server; the node that is killed is a child process.
-const test = require('tape')
+const tape = require('tape')
+// A hang (a broker or node that never answers) fails the test instead of holding up the run.
+const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
 const { startRedis } = require('./cluster/servers')
 const { startNode, startNodeProcess, sleep, until } = require('./cluster/helpers')
 const { wsClient, registered, get } = require('./peerjs/helpers')

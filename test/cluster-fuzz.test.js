@@ -3,7 +3,9 @@
 // lists) is hostile until parsed. The parser never throws and lets through
 // only messages a client could have sent; a live node fed garbage through
 // Redis keeps relaying, and its clients only ever see well-formed messages.
-const test = require('tape')
+const tape = require('tape')
+// A hang (a broker or node that never answers) fails the test instead of holding up the run.
+const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
 const fc = require('fast-check')
 const { parseClusterMessage, parseHeld, encodeRelayed, envelope } = require('../dist/lib/server/cluster/messages')
 const { isValidId } = require('../dist/lib/server/protocol')

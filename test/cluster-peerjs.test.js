@@ -1,7 +1,9 @@
 'use strict'
 // duplex-peer/peerjs clients on two nodes of a cluster (child processes on
 // one Redis) find each other and exchange data over WebRTC.
-const test = require('tape')
+const tape = require('tape')
+// A hang (a broker or node that never answers) fails the test instead of holding up the run.
+const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
 const crypto = require('crypto')
 const { startRedis } = require('./cluster/servers')
 const { startNodeProcess } = require('./cluster/helpers')

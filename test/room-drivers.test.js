@@ -2,7 +2,9 @@
 // RedisDriver and NatsDriver of duplex-peer/room against real brokers (a
 // redis-server and a nats-server of their own): the driver contract, 4 room
 // peers meeting through each, a broker restart, and coded errors.
-const test = require('tape')
+const tape = require('tape')
+// A hang (a broker or node that never answers) fails the test instead of holding up the run.
+const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
 const { RedisDriver, NatsDriver, Room } = require('../dist/room')
 const { requireOptional } = require('../dist/lib/optional')
 const { LOOPBACK, allConnected, messages, leaveAll } = require('./room-helpers')
