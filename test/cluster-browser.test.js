@@ -5,7 +5,7 @@
 // 3, connect to each other and make a media call.
 const tape = require('tape')
 // A hang (a broker or node that never answers) fails the test instead of holding up the run.
-const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
+const test = (name, opts, fn) => tape(name, { timeout: 180e3, ...opts }, fn)
 const { openPeer, once, collect, RTC_CONFIG } = require('./peerjs/helpers')
 const { available, startBrowser, describe } = require('./peerjs/browser')
 const { startRedis } = require('./cluster/servers')
