@@ -7,22 +7,12 @@ const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
 const { WebSocketDriver, Room } = require('../dist/room')
 const { parseBridgeMessage, encodeBridgeMessage } = require('../dist/lib/server/cluster/room-bridge')
 const fc = require('fast-check')
-const { LOOPBACK, allConnected, messages, leaveAll } = require('./room-helpers')
+const { LOOPBACK, allConnected, messages, leaveAll, allState, until } = require('./room-helpers')
 const { startRedis } = require('./cluster/servers')
 const { startNode } = require('./cluster/helpers')
 
 const bytes = text => Buffer.from(text, 'utf8')
 
-function allState (drivers, state) {
-  return Promise.all(drivers.map(driver => driver.state === state ? null : new Promise(resolve => {
-    const on = s => { if (s === state) { driver.off('state', on); resolve() } }
-    driver.on('state', on)
-  })))
-}
-
-async function until (check) {
-  while (!check()) await new Promise(resolve => setTimeout(resolve, 20))
-}
 
 test('cluster rooms: a message published on node 1 reaches node 2\'s subscribers once, in order, and nobody else', async t => {
   const redis = await startRedis()

@@ -7,7 +7,7 @@ const test = require('tape')
 const fc = require('fast-check')
 const { parseLinkMessage, encodeLinkMessage, FIRST_CHANNEL_ID, LAST_CHANNEL_ID } = require('../dist/lib/room/link-messages')
 const { encodeControl } = require('../dist/lib/room/frames')
-const { makeRooms, allConnected, messages, leaveAll } = require('./room-helpers')
+const { makeRooms, allConnected, messages, leaveAll, withMesh } = require('./room-helpers')
 
 const RUNS = 300
 const enc = new TextEncoder()
@@ -56,10 +56,7 @@ test('link messages: never throw; garbage is null; valid messages round-trip', t
 
 test('link messages: a connection takes malformed or out-of-turn ones from its peer and carries on', async t => {
   t.timeoutAfter(60e3)
-  const { rooms } = makeRooms(2)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 1)))
+  await withMesh(2, async rooms => {
     const [a, b] = rooms
     const toB = a.peers.get(b.localId)
     const initiatorSide = toB.peer.initiator
@@ -78,7 +75,5 @@ test('link messages: a connection takes malformed or out-of-turn ones from its p
     t.equal(b.peers.get(a.localId).state, 'connected', 'and stays connected')
     t.equal(b.peers.get(a.localId).link.channels.size, 0, 'no channel was made by out-of-turn messages')
     t.deepEqual(errors, [], 'no error on the room')
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })

@@ -4,7 +4,7 @@
 // over the connection once connected (the broker hears nothing more); and
 // room.ready().
 const test = require('tape')
-const { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes } = require('./room-helpers')
+const { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes, withMesh } = require('./room-helpers')
 const { Readable } = require('stream')
 
 const FIRST_ID = 512
@@ -88,10 +88,7 @@ function mirror (rooms, a, b) {
 
 test('room channels: open() makes one negotiated channel per pair in the id range; messages on the label travel on it', async t => {
   t.timeoutAfter(60e3)
-  const { rooms } = makeRooms(3)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 2)))
+  await withMesh(3, async rooms => {
     const [a, b, c] = rooms
     const news = [b, c].map(room => once(room, 'channel:new', e => e.label === 'chat' && e.peer.id === a.localId))
     const opens = rooms.map(room => opened(room, 'chat', room === a ? 2 : 1))
@@ -134,17 +131,12 @@ test('room channels: open() makes one negotiated channel per pair in the id rang
     await a.send('on the main channel', { label: 'other', to: b.localId })
     t.equal((await other)[0].data, 'on the main channel', 'a label not opened still arrives')
     t.ok(mainWrites === 0 && toB.peer.write === write, 'spy removed')
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room channels: both sides open the same label at once: exactly one channel; close() closes it on both sides', async t => {
   t.timeoutAfter(60e3)
-  const { rooms } = makeRooms(2)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 1)))
+  await withMesh(2, async rooms => {
     const [a, b] = rooms
     const news = rooms.map(room => { const got = []; room.on('channel:new', e => got.push(e.label)); return got })
     const opens = rooms.map(room => opened(room, 'chat', 1))
@@ -189,17 +181,12 @@ test('room channels: both sides open the same label at once: exactly one channel
     a.open({ label: 'chat' })
     await Promise.all(reopened)
     t.equal(channelId(ab, 'chat'), channelId(ba, 'chat'), 'reopened with one id on both ends')
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room channels: messages sent right after open() arrive, from either side of each pair', async t => {
   t.timeoutAfter(60e3)
-  const { rooms } = makeRooms(3)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 2)))
+  await withMesh(3, async rooms => {
     const got = rooms.map(room => messages(room, 2 * 20, 'now'))
     rooms.forEach((room, i) => {
       room.open({ label: 'now' })
@@ -213,17 +200,12 @@ test('room channels: messages sent right after open() arrive, from either side o
         t.deepEqual(from, Array.from({ length: 20 }, (_, n) => `p${j} #${n}`), `p${i} got p${j}'s 20 messages, in order`)
       }
     })
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room channels: 40 MiB on a labelled channel (more than libwebrtc buffers) arrive intact; a chat message overtakes them', async t => {
   t.timeoutAfter(120e3)
-  const { rooms } = makeRooms(2)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 1)))
+  await withMesh(2, async rooms => {
     const [a, b] = rooms
     const opens = rooms.map(room => opened(room, 'big', 1))
     a.open({ label: 'big' })
@@ -241,9 +223,7 @@ test('room channels: 40 MiB on a labelled channel (more than libwebrtc buffers) 
     t.equal(events[0].data, 'small', 'the small message arrived first')
     t.equal(sha256(events[1].data), sha256(payload), 'SHA-256 of the 40 MiB matches')
     t.deepEqual(closes, [], 'the channel was never closed (its buffer stayed under the limit)')
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room channels: a peer joining later gets the open labels', async t => {
@@ -272,10 +252,7 @@ test('room channels: a peer joining later gets the open labels', async t => {
 
 test('room channels: an unreliable channel carries messages that fit one frame, refuses others with ERR_UNRELIABLE_MESSAGE', async t => {
   t.timeoutAfter(60e3)
-  const { rooms } = makeRooms(2)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 1)))
+  await withMesh(2, async rooms => {
     const [a, b] = rooms
     const opens = rooms.map(room => opened(room, 'fast', 1))
     a.open({ label: 'fast', ordered: false, maxRetransmits: 0 })
@@ -314,9 +291,7 @@ test('room channels: an unreliable channel carries messages that fit one frame, 
     } catch (err) {
       t.equal(err.code, 'ERR_INVALID_OPTION', 'close(42): ERR_INVALID_OPTION')
     }
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room channels: once connected, opening channels, sending and piping publish nothing to the broker', async t => {
@@ -355,10 +330,7 @@ test('room channels: once connected, opening channels, sending and piping publis
 
 test('room channels: peer.channel(label) is a Duplex with backpressure; 16 MiB both ways arrive intact with end()', async t => {
   t.timeoutAfter(120e3)
-  const { rooms } = makeRooms(2)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 1)))
+  await withMesh(2, async rooms => {
     const [a, b] = rooms
     const ab = a.peers.get(b.localId).channel('bulk')
     t.equal(a.peers.get(b.localId).channel('bulk'), ab, 'channel(label) again: the same stream')
@@ -409,17 +381,12 @@ test('room channels: peer.channel(label) is a Duplex with backpressure; 16 MiB b
     const again = a.peers.get(b.localId).channel('bulk')
     t.notEqual(again, ab, 'channel(label) after the close makes a new stream')
     again.destroy()
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room channels: a pipe destroyed on one side fails the other with ERR_CHANNEL_CLOSED; leave() fails open pipes', async t => {
   t.timeoutAfter(60e3)
-  const { rooms } = makeRooms(2)
-  try {
-    await Promise.all(rooms.map(room => room.join()))
-    await Promise.all(rooms.map(room => allConnected(room, 1)))
+  await withMesh(2, async rooms => {
     const [a, b] = rooms
     const ab = a.peers.get(b.localId).channel('p')
     const ba = b.peers.get(a.localId).channel('p')
@@ -444,9 +411,7 @@ test('room channels: a pipe destroyed on one side fails the other with ERR_CHANN
     } catch (err) {
       t.equal(err.code, 'ERR_PEER_CLOSED', 'channel() on a closed connection: ERR_PEER_CLOSED')
     }
-  } finally {
-    await leaveAll(rooms)
-  }
+  })
 })
 
 test('room.ready(): resolves when n peers (default: those known) are connected, rejects on leave or a bad n', async t => {

@@ -5,6 +5,7 @@
 const test = require('tape')
 const { MemoryDriver, MemoryHub, WebSocketDriver } = require('../dist/room')
 const { PeerServer } = require('../dist/server')
+const { allState } = require('./room-helpers')
 
 /** Subscribes; resolves once subscribed with `{ got }`, a Promise of the first `count` messages. */
 async function received (driver, topic, count) {
@@ -18,20 +19,11 @@ async function received (driver, topic, count) {
   return { got }
 }
 
-/** Resolves once the driver is active (subscriptions confirmed; publishing works). */
-function active (driver) {
-  if (driver.state === 'active') return Promise.resolve()
-  return new Promise(resolve => {
-    const on = state => { if (state === 'active') { driver.off('state', on); resolve() } }
-    driver.on('state', on)
-  })
-}
-
 async function check (t, name, a, b) {
   const topic = 'copies'
   const atA = (await received(a, topic, 1)).got
   const atB = (await received(b, topic, 1)).got
-  await Promise.all([active(a), active(b)])
+  await allState([a, b], 'active')
   const pool = Buffer.from('hello, subscribers')
   const message = pool.subarray(0, 5)
   await a.publish(topic, message)

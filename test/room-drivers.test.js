@@ -7,23 +7,11 @@ const tape = require('tape')
 const test = (name, fn) => tape(name, { timeout: 180e3 }, fn)
 const { RedisDriver, NatsDriver, Room } = require('../dist/room')
 const { requireOptional } = require('../dist/lib/optional')
-const { LOOPBACK, allConnected, messages, leaveAll } = require('./room-helpers')
+const { LOOPBACK, allConnected, messages, leaveAll, allState, until } = require('./room-helpers')
 const { startRedis, startNats } = require('./cluster/servers')
 
 const bytes = text => Buffer.from(text, 'utf8')
 
-/** Resolves once every driver's state is `state`. */
-function allState (drivers, state) {
-  return Promise.all(drivers.map(driver => driver.state === state ? null : new Promise(resolve => {
-    const on = s => { if (s === state) { driver.off('state', on); resolve() } }
-    driver.on('state', on)
-  })))
-}
-
-/** Polls `check` until it is true. */
-async function until (check) {
-  while (!check()) await new Promise(resolve => setTimeout(resolve, 20))
-}
 
 const BROKERS = [
   { name: 'RedisDriver', start: startRedis, make: url => new RedisDriver(url) },

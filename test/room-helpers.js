@@ -64,4 +64,32 @@ async function leaveAll (rooms) {
   await Promise.all(peers.map(peer => peer._pc === null ? null : new Promise(resolve => peer.once('close', resolve))))
 }
 
-module.exports = { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }
+/**
+ * Runs `fn(rooms)` with `n` rooms (makeRooms) joined and all connected to
+ * each other, then leaves them all, whether `fn` succeeded or not.
+ */
+async function withMesh (n, fn, options) {
+  const { rooms } = makeRooms(n, options)
+  try {
+    await Promise.all(rooms.map(room => room.join()))
+    await Promise.all(rooms.map(room => allConnected(room, n - 1)))
+    return await fn(rooms)
+  } finally {
+    await leaveAll(rooms)
+  }
+}
+
+/** Resolves once every driver's state is `state` (e.g. `active`: connected, subscriptions confirmed). */
+function allState (drivers, state) {
+  return Promise.all(drivers.map(driver => driver.state === state ? null : new Promise(resolve => {
+    const on = s => { if (s === state) { driver.off('state', on); resolve() } }
+    driver.on('state', on)
+  })))
+}
+
+/** Polls `check` (every 20 ms) until it is true. */
+async function until (check) {
+  while (!check()) await new Promise(resolve => setTimeout(resolve, 20))
+}
+
+module.exports = { allState, until, withMesh, Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }
