@@ -4,25 +4,12 @@
 // over the connection once connected (the broker hears nothing more); and
 // room.ready().
 const test = require('tape')
-const { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes, withMesh } = require('./room-helpers')
+const { Room, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes, withMesh, CountingDriver } = require('./room-helpers')
 const { Readable } = require('stream')
 
 const FIRST_ID = 512
 const LAST_ID = 1023
 const PIPE_WINDOW = 1024 * 1024
-
-/** A driver that counts what it publishes. */
-class CountingDriver extends MemoryDriver {
-  constructor (hub) {
-    super(hub)
-    this.published = 0
-  }
-
-  publish (topic, bytes) {
-    this.published++
-    return super.publish(topic, bytes)
-  }
-}
 
 /** `n` joined rooms on counting drivers, all connected to each other. */
 async function countedMesh (n) {

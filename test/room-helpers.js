@@ -64,6 +64,19 @@ async function leaveAll (rooms) {
   await Promise.all(peers.map(peer => peer._pc === null ? null : new Promise(resolve => peer.once('close', resolve))))
 }
 
+/** A MemoryDriver that counts what it publishes (`published`). */
+class CountingDriver extends MemoryDriver {
+  constructor (hub) {
+    super(hub)
+    this.published = 0
+  }
+
+  publish (topic, bytes) {
+    this.published++
+    return super.publish(topic, bytes)
+  }
+}
+
 /**
  * Runs `fn(rooms)` with `n` rooms (makeRooms) joined and all connected to
  * each other, then leaves them all, whether `fn` succeeded or not.
@@ -92,4 +105,4 @@ async function until (check) {
   while (!check()) await new Promise(resolve => setTimeout(resolve, 20))
 }
 
-module.exports = { allState, until, withMesh, Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }
+module.exports = { allState, until, withMesh, CountingDriver, Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }

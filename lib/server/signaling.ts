@@ -101,11 +101,7 @@ export class Signaling extends EventEmitter {
     const existing = this.realm.get(id)
     const claiming = this.pending.get(id)
     if (claiming) {
-      if (claiming.token !== token) {
-        sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
-        socket.close(CloseCode.POLICY, 'ID is taken')
-        return
-      }
+      if (claiming.token !== token) return this.idTaken(socket)
       // The same client again while its first socket registers: the new one replaces it.
       const old = claiming.socket
       claiming.socket = socket
@@ -113,11 +109,7 @@ export class Signaling extends EventEmitter {
       return
     }
     if (existing) {
-      if (existing.token !== token) {
-        sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
-        socket.close(CloseCode.POLICY, 'ID is taken')
-        return
-      }
+      if (existing.token !== token) return this.idTaken(socket)
       // The same client again (a reconnect): the new socket replaces the old one.
       const old = existing.socket
       existing.socket = socket
@@ -161,8 +153,7 @@ export class Signaling extends EventEmitter {
   private claimed (store: SharedStore, id: string, token: string, entry: PendingClaim, outcome: ClaimOutcome): void {
     const current = entry.socket
     if (outcome.status === 'taken') {
-      sendIfOpen(current, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
-      current.close(CloseCode.POLICY, 'ID is taken')
+      this.idTaken(current)
       for (const message of entry.buffer) this.relay(message, undefined, true)
       return
     }
@@ -194,10 +185,7 @@ export class Signaling extends EventEmitter {
     if (!client) return
     const socket = client.socket
     this.unregister(client)
-    if (socket) {
-      sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
-      socket.close(CloseCode.POLICY, 'ID is taken')
-    }
+    if (socket) this.idTaken(socket)
   }
 
   /** Closes every socket and stops the timers. */
@@ -343,6 +331,12 @@ export class Signaling extends EventEmitter {
   }
 
   /** Sends an `ERROR` and closes the socket. */
+  /** Tells a socket its id is held by another client (`ID-TAKEN`) and closes it. */
+  private idTaken (socket: WebSocket): void {
+    sendIfOpen(socket, serverMessage(MessageType.ID_TAKEN, { msg: Errors.ID_TAKEN }))
+    socket.close(CloseCode.POLICY, 'ID is taken')
+  }
+
   private refuse (socket: WebSocket, msg: string, code: number = CloseCode.POLICY): void {
     sendIfOpen(socket, errorMessage(msg))
     try {

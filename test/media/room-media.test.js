@@ -4,20 +4,8 @@
 // peers joining later, and the renegotiation going over the connection (the
 // broker hears nothing once the pair is connected).
 const test = require('tape')
-const { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, leaveAll } = require('../room-helpers')
+const { Room, MemoryHub, LOOPBACK, makeRooms, allConnected, leaveAll, CountingDriver } = require('../room-helpers')
 const { camera, firstFrame } = require('./helpers')
-
-class CountingDriver extends MemoryDriver {
-  constructor (hub) {
-    super(hub)
-    this.published = 0
-  }
-
-  publish (topic, bytes) {
-    this.published++
-    return super.publish(topic, bytes)
-  }
-}
 
 /** The next event `event` of `room` that passes `filter`. */
 function next (room, event, filter = () => true) {
