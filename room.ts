@@ -12,11 +12,11 @@
  * room.send('hello everyone')
  * ```
  */
-export {
-  Room, type RoomOptions, type RoomSendOptions, type RoomEventMap, type LocalPeer,
-  type PeerEvent, type FailedEvent, type UpdateEvent, type MessageEvent, type MessageErrorEvent,
-  type ChannelEvent, type StreamEvent, type TrackEvent
-} from './lib/room/room'
+export { Room, type RoomOptions, type RoomSendOptions, type LocalPeer } from './lib/room/room'
+export type {
+  RoomEventMap, PeerEvent, FailedEvent, UpdateEvent, MessageEvent, MessageErrorEvent,
+  ChannelEvent, StreamEvent, TrackEvent
+} from './lib/room/events'
 export type { ChannelOptions, ShareOptions } from './lib/room/link'
 export { ChannelStream } from './lib/room/pipe'
 export { Transfer, type TransferProgress, type TransferResult } from './lib/room/transfer'
