@@ -10,7 +10,8 @@ const path = require('path')
 const net = require('net')
 const test = require('tape')
 const { spawn } = require('child_process')
-const { safeFileName, saveFile, relayUrl } = require('../dist/lib/cli/room')
+const { safeFileName, receiveFile, relayUrl } = require('../dist/lib/cli/room')
+const { Readable } = require('stream')
 const { demoHandler } = require('../dist/lib/cli/demo')
 
 const BIN = path.join(__dirname, '..', 'bin', 'duplex-peer.js')
@@ -33,19 +34,28 @@ test('room CLI: a received file gets a safe name in the current directory', t =>
   t.end()
 })
 
-test('room CLI: saveFile never overwrites: name, name-1, name-2', t => {
+test('room CLI: receiveFile never overwrites (name, name-1, name-2) and leaves nothing of a failed transfer', async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duplex-peer-save-'))
+  const save = (name, text) => receiveFile(dir, name, Readable.from([Buffer.from(text)])).then(r => r.path)
   try {
-    const paths = ['one', 'two', 'three'].map(text => saveFile(dir, 'notes.txt', Buffer.from(text)))
+    const paths = []
+    for (const text of ['one', 'two', 'three']) paths.push(await save('notes.txt', text))
     t.deepEqual(paths.map(p => path.basename(p)), ['notes.txt', 'notes-1.txt', 'notes-2.txt'], 'suffixes before the extension')
     t.deepEqual(paths.map(p => fs.readFileSync(p, 'utf8')), ['one', 'two', 'three'], 'each file has its own bytes')
-    t.equal(path.basename(saveFile(dir, 'README', Buffer.from('x'))), 'README', 'a name without extension')
-    t.equal(path.basename(saveFile(dir, 'README', Buffer.from('y'))), 'README-1', 'and its suffix')
-    t.equal(path.dirname(saveFile(dir, '../escape.txt', Buffer.from('z'))), dir, 'never outside the directory')
+    t.equal(path.basename(await save('README', 'x')), 'README', 'a name without extension')
+    t.equal(path.basename(await save('README', 'y')), 'README-1', 'and its suffix')
+    t.equal(path.dirname(await save('../escape.txt', 'z')), dir, 'never outside the directory')
+    const big = Buffer.alloc(3 * 1024 * 1024, 7)
+    const result = await receiveFile(dir, 'big.bin', Readable.from([big.subarray(0, 1e6), big.subarray(1e6)]))
+    t.equal(result.size, big.length, 'the size of what was written is counted')
+    t.ok(fs.readFileSync(result.path).equals(big), 'written in pieces, intact')
+    const failing = new Readable({ read () { this.push(Buffer.from('part')); this.destroy(Object.assign(new Error('aborted'), { code: 'ERR_TRANSFER_ABORTED' })) } })
+    const err = await receiveFile(dir, 'broken.bin', failing).then(() => null, e => e)
+    t.equal(err && err.code, 'ERR_TRANSFER_ABORTED', 'a failed transfer rejects with its error')
+    t.notOk(fs.existsSync(path.join(dir, 'broken.bin')), 'and leaves no partial file')
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
-  t.end()
 })
 
 test('room CLI: --server gives the relay URL', t => {

@@ -12,6 +12,7 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import * as readline from 'readline'
+import { pipeline } from 'stream/promises'
 import { Room, WebSocketDriver, type RoomPeer, type Transfer } from '../../room'
 import { CliError, EXIT, messageOf, systemErrorCode, type ExitCode } from './errors'
 import { DEFAULT_SERVER, type CliValues } from './options'
@@ -55,13 +56,16 @@ export async function room (values: CliValues, rest: string[]): Promise<ExitCode
   chat.on('error', error => note(`* ${error.message}`))
   chat.on('channel:message', ({ peer, label, data }) => {
     track((async () => {
-      // `data` is the value, or (receiving as a stream) a Promise of it: both resolve to the value.
-      const value: unknown = await Promise.resolve(data)
+      if (label.startsWith(FILE_LABEL_PREFIX)) {
+        // Streamed to disk as it arrives (any size; the reader's pace is the sender's).
+        const name = label.slice(FILE_LABEL_PREFIX.length)
+        const bytes = await receiveFile(process.cwd(), name, data.nodeStream())
+        out(`* ${nameOf(peer)} sent ${cleanText(name)} (${formatBytes(bytes.size)}): saved to ${bytes.path}`)
+        return
+      }
+      const value: unknown = await data
       if (label === CHAT_LABEL && typeof value === 'string') {
         out(`${nameOf(peer)}: ${cleanText(value)}`)
-      } else if (label.startsWith(FILE_LABEL_PREFIX) && value instanceof Uint8Array) {
-        const saved = saveFile(process.cwd(), label.slice(FILE_LABEL_PREFIX.length), value)
-        out(`* ${nameOf(peer)} sent ${cleanText(label.slice(FILE_LABEL_PREFIX.length))} (${formatBytes(value.byteLength)}): saved to ${saved}`)
       } else {
         out(`* ${nameOf(peer)} sent a message on ${cleanText(label)}`)
       }
@@ -234,19 +238,38 @@ export function relayUrl (server: string): string {
 }
 
 /**
- * Saves `bytes` received as `name` in `dir`, under a safe name (no directory
- * part, no control characters, not hidden), never over an existing file:
- * `photo.jpg`, then `photo-1.jpg`, `photo-2.jpg`... Returns the path written.
+ * Writes a file received as `name` from `source` into `dir` (a safe name,
+ * never over an existing file: `photo.jpg`, then `photo-1.jpg`,
+ * `photo-2.jpg`...); a failed transfer leaves
+ * no partial file. Resolves with where it went and how many bytes it has.
  */
-export function saveFile (dir: string, name: string, bytes: Uint8Array): string {
+export async function receiveFile (dir: string, name: string, source: NodeJS.ReadableStream): Promise<{ path: string, size: number }> {
+  const file = createFile(dir, name)
+  let size = 0
+  const counted = async function * (chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const chunk of chunks) {
+      size += chunk.byteLength
+      yield chunk
+    }
+  }
+  try {
+    await pipeline(source, counted, fs.createWriteStream('', { fd: file.fd }))
+  } catch (err) {
+    fs.rmSync(file.path, { force: true })
+    throw err
+  }
+  return { path: file.path, size }
+}
+
+/** Creates (exclusively) a file for `name` in `dir`: `name`, else `stem-1.ext`, `stem-2.ext`... */
+function createFile (dir: string, name: string): { path: string, fd: number } {
   const safe = safeFileName(name)
   const ext = path.extname(safe)
   const stem = safe.slice(0, safe.length - ext.length)
   for (let n = 0; ; n++) {
     const candidate = path.join(dir, n === 0 ? safe : `${stem}-${n}${ext}`)
     try {
-      fs.writeFileSync(candidate, bytes, { flag: 'wx' })
-      return candidate
+      return { path: candidate, fd: fs.openSync(candidate, 'wx') }
     } catch (err) {
       if (systemErrorCode(err) !== 'EEXIST' || n >= 9999) throw err
     }
