@@ -16,6 +16,18 @@ function receiveAll (peer) {
   return once(peer, 'end').then(() => ({ bytes, digest: hash.digest('hex') }))
 }
 
+/** Two peers connected through the fault relay; `errors` collects what either emits. */
+async function linkedPair () {
+  const link = await new Link().start()
+  const a = new Peer({ ...LOOPBACK, initiator: true })
+  const b = new Peer({ ...LOOPBACK })
+  link.wire(a, b)
+  const errors = []
+  a.on('error', e => errors.push(e)); b.on('error', e => errors.push(e))
+  await Promise.all([once(a, 'connect'), once(b, 'connect')])
+  return { link, a, b, errors }
+}
+
 /** The ICE ufrag of a local description (read while the connection is stable). */
 function ufrag (peer) {
   const m = /a=ice-ufrag:(\S+)/.exec(peer._pc.localDescription.sdp)
@@ -48,13 +60,7 @@ test('signal: a renegotiate request may ask for an ICE restart; nothing else doe
 
 for (const side of ['initiator', 'non-initiator']) {
   test(`restartIce() from the ${side}: new ICE credentials, the stream goes on intact`, async t => {
-    const link = await new Link().start()
-    const a = new Peer({ ...LOOPBACK, initiator: true })
-    const b = new Peer({ ...LOOPBACK })
-    link.wire(a, b)
-    const errors = []
-    a.on('error', e => errors.push(e)); b.on('error', e => errors.push(e))
-    await Promise.all([once(a, 'connect'), once(b, 'connect')])
+    const { link, a, b, errors } = await linkedPair()
     const before = [ufrag(a), ufrag(b)]
     const data = patternBytes(8 * 1024 * 1024, 7)
     const arrival = receiveAll(b)
@@ -76,13 +82,7 @@ for (const side of ['initiator', 'non-initiator']) {
 }
 
 test('restartIce() after a cut: ICE comes back through the new candidates, nothing written is lost', async t => {
-  const link = await new Link().start()
-  const a = new Peer({ ...LOOPBACK, initiator: true })
-  const b = new Peer({ ...LOOPBACK })
-  link.wire(a, b)
-  const errors = []
-  a.on('error', e => errors.push(e)); b.on('error', e => errors.push(e))
-  await Promise.all([once(a, 'connect'), once(b, 'connect')])
+  const { link, a, b, errors } = await linkedPair()
   const first = link.real.a.ufrag
   const data = patternBytes(2 * 1024 * 1024, 9)
   const arrival = receiveAll(b)
