@@ -107,6 +107,17 @@
  * `destroy()` closes every stripe connection at once, and a stripe closing is
  * never a peer `close` or `error` by itself.
  *
+ * ## Testing through the relay
+ *
+ * `test/faults/link.js` relays one connection per side: `Link.wrtcFor()`
+ * takes the first host candidate of each new ICE ufrag as the side's address,
+ * so a second connection on the same side would take the relay over from the
+ * first. Stripes need a relay per connection pair (matched by the ufrags of
+ * the descriptions), each with its own loss seed, and a way to stop one of
+ * them for the "stripe cut mid-transfer" test. Each relay has no bandwidth
+ * cap, so N connections are not competing for one bottleneck as on a real
+ * path; the figures show what N windows buy, not fairness.
+ *
  * ## `stripes: 'auto'` (later)
  *
  * Start with one stripe; never add on loopback-class round trips (RTT from
