@@ -109,14 +109,14 @@
  *
  * ## Testing through the relay
  *
- * `test/faults/link.js` relays one connection per side: `Link.wrtcFor()`
+ * `Link.wrtcFor()` (test/faults/link.js) relays one connection per side: it
  * takes the first host candidate of each new ICE ufrag as the side's address,
  * so a second connection on the same side would take the relay over from the
- * first. Stripes need a relay per connection pair (matched by the ufrags of
- * the descriptions), each with its own loss seed, and a way to stop one of
- * them for the "stripe cut mid-transfer" test. Each relay has no bandwidth
- * cap, so N connections are not competing for one bottleneck as on a real
- * path; the figures show what N windows buy, not fairness.
+ * first. `Links` (test/faults/links.js) gives each connection pair its own
+ * relay, told apart by the ICE ufrag of the pair's offer, with its own loss
+ * seed; stopping one relay (`down = true`) cuts one stripe. Each relay has
+ * no bandwidth cap, so N connections are not competing for one bottleneck as
+ * on a real path; the figures show what N windows buy, not fairness.
  *
  * ## `stripes: 'auto'` (later)
  *
