@@ -54,6 +54,12 @@ export const ErrorCode = {
   MESSAGE_TOO_LARGE: 'ERR_MESSAGE_TOO_LARGE',
   /** `send()` of a value that is not string, Buffer, ArrayBuffer(View) or Blob. */
   INVALID_DATA: 'ERR_INVALID_DATA',
+  /**
+   * A striping message or frame from the remote broke the protocol (see
+   * `lib/stripes.ts`). Reported in `debug` and drops that stripe; never an
+   * `error` event, the stream goes on.
+   */
+  STRIPE_PROTOCOL: 'ERR_STRIPE_PROTOCOL',
   /** `write()` after `end()` (the code Node.js streams use; the peer stays up). */
   WRITE_AFTER_END: 'ERR_STREAM_WRITE_AFTER_END'
 } as const

@@ -35,6 +35,12 @@ export interface FlowHost {
   debug (format: string, ...args: unknown[]): void
   /** Bytes received and already read by the application, given `received` in all; `null` if unknown. */
   consumed (received: number): number | null
+  /** The control channel opened (striped streams start their agreement here). */
+  opened? (): void
+  /** The remote has consumed `n` bytes of this side's stream in all. */
+  credited? (n: number): void
+  /** A message of another kind than flow control's own (striped streams, see `lib/stripes.ts`); unparsed. */
+  other? (message: Record<string, unknown>): void
 }
 
 type ControlMessage = { t: 'credit', n: number } | { t: 'fin', n: number } | { t: 'finack' }
@@ -68,6 +74,9 @@ export class FlowControl {
    */
   private remoteFinished = false
   private finWaiter: ((acknowledged: boolean) => void) | null = null
+  /** The remote's last credit (`null` before the first). */
+  private lastCredit: number | null = null
+  private windowSize = RECEIVE_WINDOW
   /** Until when a control channel may still arrive (ms since epoch); 0: none expected. */
   private expectedUntil = 0
   /** A `finish` waiting for the control channel to open. */
@@ -76,6 +85,28 @@ export class FlowControl {
   constructor (host: FlowHost) {
     this.host = host
   }
+
+  /**
+   * Bytes this side may have in flight beyond the remote's last credit:
+   * {@link RECEIVE_WINDOW}, larger once a stream is striped (both ends agree on it).
+   */
+  get window (): number { return this.windowSize }
+  set window (size: number) {
+    this.windowSize = size
+    if (this.lastCredit !== null) this.host.sender.setWindowEnd(this.lastCredit + size)
+  }
+
+  /**
+   * Sends a message of another kind on the control channel (see
+   * {@link FlowHost.other}); `false` when it could not be sent.
+   */
+  sendControl (message: Record<string, unknown>): boolean {
+    if (!this.open || !this.channel || this.remoteFinished) return false
+    return this.send(message as unknown as ControlMessage)
+  }
+
+  /** Bytes received from the remote so far. */
+  get receivedBytes (): number { return this.received }
 
   /** Whether the control channel is open (credits and `fin` can be sent). */
   private get open (): boolean {
@@ -110,6 +141,7 @@ export class FlowControl {
     this.state = 'open'
     this.host.debug('flow control on')
     this.reportConsumed(true)
+    this.host.opened?.()
     const pending = this.pendingFinish
     this.pendingFinish = null
     if (pending) {
@@ -192,7 +224,9 @@ export class FlowControl {
     // The remote's input: `null` (or any non-object) would throw below, in a channel event handler.
     if (message === null || typeof message !== 'object') return
     if (message.t === 'credit' && typeof message.n === 'number') {
-      this.host.sender.setWindowEnd(message.n + RECEIVE_WINDOW)
+      this.lastCredit = message.n
+      this.host.sender.setWindowEnd(message.n + this.windowSize)
+      this.host.credited?.(message.n)
     } else if (message.t === 'fin' && typeof message.n === 'number') {
       this.finTarget = message.n
       this.checkFin()
@@ -201,6 +235,8 @@ export class FlowControl {
       const waiter = this.finWaiter
       this.finWaiter = null
       if (waiter) waiter(true)
+    } else if (this.host.other && this.state !== 'stopped') {
+      this.host.other(message as unknown as Record<string, unknown>)
     }
   }
 
@@ -212,11 +248,14 @@ export class FlowControl {
     this.send({ t: 'finack' })
   }
 
-  private send (message: ControlMessage): void {
+  private send (message: ControlMessage): boolean {
     try {
-      this.channel?.send(JSON.stringify(message))
+      if (!this.channel) return false
+      this.channel.send(JSON.stringify(message))
+      return true
     } catch (err) {
       this.host.debug('control message not sent: %s', (err as Error).message)
+      return false
     }
   }
 }

@@ -115,6 +115,23 @@ export interface PeerOptions extends DuplexOptions {
    */
   disconnectTimeout?: number
   /**
+   * Striped streams: how many `RTCPeerConnection`s (this peer's own
+   * included, at most 8) the stream may be carried over, or `'auto'` to add
+   * them while throughput keeps rising (never on loopback-class round trips).
+   * Only between two duplex-peers that both allow more than 1, and then the
+   * smaller count is used; the extra connections are signaled inside the
+   * first one, so nothing changes for signaling. The application still sees
+   * one stream, in order; media stays on the first connection. Worth it on
+   * long or lossy paths, where one connection's SCTP window caps throughput.
+   * Not in simple-peer.
+   * @defaultValue `1` (one connection, exactly as without the option)
+   * @example
+   * ```js
+   * const peer = new Peer({ initiator: true, stripes: 4 })
+   * ```
+   */
+  stripes?: number | 'auto'
+  /**
    * A WebRTC implementation: an object with `RTCPeerConnection`, and
    * optionally `RTCSessionDescription` and `RTCIceCandidate`.
    * @defaultValue the browser's; in Node, `@roamhq/wrtc` (loaded on first need)

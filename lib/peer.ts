@@ -19,6 +19,8 @@ import { Negotiation } from './negotiation'
 import { MediaSenders, RemoteMedia, checkOwnMedia } from './media'
 import { checkConfiguration } from './validation'
 import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
+import { StripeManager, normaliseStripes, type StripeHost } from './stripes/manager'
+import { STRIPE_LABEL } from './stripes/constants'
 import { collectStats, type StatsReport } from './stats'
 import { DataChannelLink, readLabel, readProtocol } from './channel'
 import { settleTransport, type SettleHost } from './settle'
@@ -162,6 +164,8 @@ class Peer extends Duplex {
   private readonly media = new MediaSenders()
   private readonly remoteMedia = new RemoteMedia()
   private readonly link: DataChannelLink
+  /** Striped streams (`stripes` option other than 1); `null`: one connection, as before. */
+  private readonly stripes: StripeManager | null = null
   /** Every timer of the peer's own; the teardown clears them all. */
   private readonly timers = new Timers<'address' | 'settle' | 'disconnect'>()
   /** This initiator offered flow control to the other end (see flow.ts). */
@@ -224,8 +228,13 @@ class Peer extends Duplex {
       consumed: received => {
         if (!this.readableObjectMode) return received - this.readableLength
         return this.readableLength === 0 ? received : null
-      }
+      },
+      opened: () => this.stripes?.controlOpened(),
+      credited: n => this.stripes?.credited(n),
+      other: message => this.stripes?.onControl(message)
     })
+    const stripes = normaliseStripes(options.stripes)
+    if (stripes !== 1 && this.wrtc) this.stripes = new StripeManager(stripes, this.stripeHost())
     this.link = new DataChannelLink(this.channelHost())
     this.once('finish', () => this.closeGracefully())
 
@@ -261,6 +270,7 @@ class Peer extends Duplex {
         const announce = this.initiator && !this.channelNegotiated && !this.channelConfig.protocol
         const init = announce ? { ...this.channelConfig, protocol: CHANNEL_PROTOCOL } : this.channelConfig
         this.announced = announce
+        if (!announce) this.stripes?.unavailable('no control channel with a negotiated or labelled channel')
         this.setupChannel(pc.createDataChannel(this.channelName ?? '', init))
       }
     } catch (err) {
@@ -504,8 +514,9 @@ class Peer extends Duplex {
    */
   getStats (cb?: (err: Error | null, reports?: StatsReport[]) => void): Promise<StatsReport[]> {
     const pc = this._pc
+    const stripes = this.stripes
     const result = pc
-      ? call(() => collectStats(pc))
+      ? call(() => collectStats(pc)).then(reports => stripes ? [...reports, stripes.stats() as unknown as StatsReport] : reports)
       : Promise.reject(makeError('cannot get stats after peer is destroyed', ErrorCode.DESTROYED))
     if (cb) {
       result.then(reports => cb(null, reports), (err: Error) => cb(err)).catch(rethrow)
@@ -615,6 +626,7 @@ class Peer extends Duplex {
     this.ice?.stop()
     this.sender?.close(makeError('peer was destroyed before this write was sent', ErrorCode.DESTROYED))
     this.flow?.stop()
+    this.stripes?.close()
     this.media.clear()
     this.remoteMedia.clear()
     this.link?.detach()
@@ -654,6 +666,10 @@ class Peer extends Duplex {
       this.flow.attach(channel)
       return
     }
+    if (channel && this._channel && this.stripes && readLabel(channel) === STRIPE_LABEL) {
+      this.stripes.attachFrameChannel(channel)
+      return
+    }
     this.setupChannel(channel)
   }
 
@@ -674,19 +690,26 @@ class Peer extends Duplex {
       this.flow.expect(Infinity)
       try {
         this.flow.attach(this._pc!.createDataChannel(CONTROL_LABEL, { ordered: true }))
+        this.stripes?.createFrameChannel(this._pc!)
       } catch (err) {
         this.flow.expect(0)
         this._debug('no control channel: %s', (err as Error).message)
+        this.stripes?.unavailable('no control channel')
       }
+    } else if (!this.initiator) {
+      this.stripes?.unavailable('the initiator is not a duplex-peer')
     }
   }
 
   /** A message from the channel, released by the link once this side has connected. */
-  private deliver (chunk: Buffer | string): void {
+  private deliver (chunk: Buffer | string, raw = true): void {
     if (this.destroyed) return
-    this.flow.onReceived(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length)
+    const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+    this.flow.onReceived(bytes)
     this.push(chunk)
     this.flow.reportConsumed()
+    // Frames that waited for these unframed bytes follow them.
+    if (raw) this.stripes?.onRaw(bytes)
   }
 
   private onChannelClose (): void {
@@ -793,6 +816,7 @@ class Peer extends Duplex {
     this._debug('connect')
     this.emit('connect')
     this.link.release()
+    this.stripes?.release()
   }
 
   private fail (err: PeerError): void {
@@ -807,6 +831,23 @@ class Peer extends Duplex {
       closed: () => this.onChannelClose(),
       failed: err => this.destroy(err),
       drained: () => this.sender.onBufferedAmountLow()
+    }
+  }
+
+  private stripeHost (): StripeHost {
+    const peer = this
+    return {
+      initiator: this.initiator,
+      wrtc: this.wrtc as WebRTCImplementation,
+      config: this.config,
+      sender: this.sender,
+      flow: this.flow,
+      get pc () { return peer._pc },
+      get movedBytes () { return peer.sender.totalSent + peer.flow.receivedBytes },
+      deliver: chunk => this.deliver(chunk, false),
+      drained: () => this.sender.onBufferedAmountLow(),
+      failed: err => this.fail(err),
+      debug: (format, ...args) => this._debug(format, ...args)
     }
   }
 

@@ -27,6 +27,21 @@ interface Item {
   reading?: boolean
 }
 
+/**
+ * Where messages go instead of the channel once {@link ChannelSender.divert}
+ * was called (striped streams, see `lib/stripes.ts`).
+ */
+export interface Outlet {
+  /** Bytes in the outlet's own send buffers. */
+  readonly bufferedAmount: number
+  /** Largest message the outlet takes. */
+  readonly messageLimit: number
+  /** Bytes that may be handed over now, before its buffers are read again. */
+  room (): number
+  /** Hands over one message; `whole` when it is a message rather than stream bytes. Throws when it cannot. */
+  send (data: string | Uint8Array, whole: boolean): void
+}
+
 /** Settings of a {@link ChannelSender}. */
 export interface SenderOptions {
   chunkSize: number
@@ -65,6 +80,10 @@ export class ChannelSender {
   private maxMessageSize: number
   /** Reads the connection's maximum message size; called once, when first needed (see {@link open}). */
   private readMaxMessageSize: (() => number | undefined) | null = null
+  /** Where messages go after {@link divert}; `null`: the channel. */
+  private outlet: Outlet | null = null
+  /** The channel's buffer limit set by {@link limit}; `null`: the high-water mark. */
+  private limitBytes: number | null = null
 
   constructor (opts: SenderOptions, maxMessageSize: number) {
     this.opts = opts
@@ -79,7 +98,36 @@ export class ChannelSender {
 
   /** Bytes in the channel's own send buffer. */
   get bufferedAmount (): number {
-    return this.channel ? safeNumber(() => this.channel!.bufferedAmount) : 0
+    const own = this.channel ? safeNumber(() => this.channel!.bufferedAmount) : 0
+    return this.outlet ? own + this.outlet.bufferedAmount : own
+  }
+
+  /**
+   * Keeps the channel's buffer under `bytes` instead of the high-water mark
+   * (`null`: back to the high-water mark). Writes are still queued, and the
+   * writer is held back as by a full buffer.
+   */
+  limit (bytes: number | null): void {
+    if (this.limitBytes === bytes) return
+    this.limitBytes = bytes
+    if (this.state !== 'open') return
+    this.refill()
+    this.pump()
+  }
+
+  /**
+   * From the next message on, hands messages to `outlet` instead of the
+   * channel. Returns the bytes sent on the channel until then: the switch
+   * point, at a message boundary.
+   */
+  divert (outlet: Outlet): number {
+    const at = this.sent
+    this.outlet = outlet
+    if (this.state === 'open') {
+      this.refill()
+      this.pump()
+    }
+    return at
   }
 
   /** Bytes handed to the channel so far. */
@@ -102,7 +150,7 @@ export class ChannelSender {
   /** Largest message the channel accepts, as far as is known. */
   get messageLimit (): number {
     this.resolveMessageLimit()
-    return this.maxMessageSize
+    return this.outlet ? Math.min(this.maxMessageSize, this.outlet.messageLimit) : this.maxMessageSize
   }
 
   /** Uses `channel` from now on; sending starts at {@link open}. */
@@ -220,10 +268,13 @@ export class ChannelSender {
         this.readBlob(this.queue[0])
         return
       }
+      const head = this.queue[0]
       const message = this.nextMessage(sendPartial)
       if (message === null) break
       try {
-        channel.send(message as never)
+        // `head.stream` is set by nextMessage() when a message had to go as stream bytes.
+        if (this.outlet) this.outlet.send(message as string | Uint8Array, !head.stream)
+        else channel.send(message as never)
       } catch (err) {
         this.fail(err)
         return
@@ -256,7 +307,9 @@ export class ChannelSender {
    * another thread first), so it is only trusted when read after a pause.
    */
   private refill (): void {
-    this.credit = Math.max(0, Math.min(this.opts.highWaterMark - this.bufferedAmount, this.windowEnd - this.sent))
+    const highWaterMark = this.limitBytes === null ? this.opts.highWaterMark : Math.min(this.limitBytes, this.opts.highWaterMark)
+    const room = this.outlet ? this.outlet.room() : highWaterMark - this.bufferedAmount
+    this.credit = Math.max(0, Math.min(room, this.windowEnd - this.sent))
     this.sentSinceRefill = 0
   }
 
@@ -275,9 +328,10 @@ export class ChannelSender {
   private nextMessage (sendPartial: boolean): Message | null {
     this.resolveMessageLimit()
     const head = this.queue[0]
+    const maxMessageSize = this.messageLimit
     if (!head.stream) {
       const size = sizeOf(head.data)
-      if (size <= this.maxMessageSize) {
+      if (size <= maxMessageSize) {
         this.queue.shift()
         this.queuedBytes -= size
         return head.data
@@ -287,7 +341,7 @@ export class ChannelSender {
       head.stream = true
       if (typeof head.data === 'string') head.data = Buffer.from(head.data)
     }
-    const limit = Math.min(this.opts.chunkSize, this.maxMessageSize)
+    const limit = Math.min(this.opts.chunkSize, maxMessageSize)
     const available = this.queuedBytes - this.headOffset
     if (available < limit && !sendPartial && this.queue.every(item => item.stream)) return null
     const first = head.data as Uint8Array

@@ -32,9 +32,10 @@ const browserWebRTC = {
     build.onResolve({ filter: /^\.\/node-webrtc$/ }, args => ({
       path: path.join(args.resolveDir, 'node-webrtc.browser.ts')
     }))
-    build.onResolve({ filter: /^\.\/exit$/ }, args => {
-      if (args.resolveDir !== path.join(root, 'lib')) return undefined
-      return { path: path.join(args.resolveDir, 'exit.browser.ts') }
+    build.onResolve({ filter: /^\.\.?\/exit$/ }, args => {
+      const resolved = path.join(args.resolveDir, args.path)
+      if (resolved !== path.join(root, 'lib', 'exit')) return undefined
+      return { path: path.join(root, 'lib', 'exit.browser.ts') }
     })
     // Safety net: nothing else may bring it in.
     build.onResolve({ filter: /^@roamhq\/wrtc/ }, args => ({

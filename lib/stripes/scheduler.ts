@@ -1,40 +1,56 @@
 /**
- * Which stripe a chunk goes on (see `lib/stripes.ts`, "Scheduling"). Pure:
- * the caller reports what it handed to each stripe and samples each
- * stripe's `bufferedAmount` with a clock reading; the scheduler estimates how
- * fast each stripe drains and picks the one that would deliver a chunk
- * first, among those under their own high-water mark.
+ * Which stripe a frame goes on. Pure: the caller reports what it handed to
+ * each stripe and what the remote acknowledged receiving on it (stripe acks,
+ * see `manager.ts`), with clock readings.
+ *
+ * A channel's `bufferedAmount` cannot measure a stripe: SCTP takes data off it
+ * into its own queues long before it is delivered. The remote's acks can: the
+ * scheduler keeps, per stripe, the bytes in flight (handed and not yet
+ * acknowledged) and a delivery rate measured from the acks while the stripe
+ * was busy. Each stripe may have at most its rate times {@link
+ * SchedulerOptions.horizon} in flight (its cap, clamped), and a frame goes to
+ * the stripe under its cap that would deliver it soonest,
+ * `(inFlight + size) / rate`. So a slow or lossy stripe holds only about
+ * `horizon` seconds of the stream, and a stripe that speeds up shows it
+ * within one horizon (its cap is never below the bandwidth-delay product it
+ * needs once `horizon` exceeds the round trip).
  */
 
 /** Tuning of a {@link StripeScheduler}. */
 export interface SchedulerOptions {
-  /** Drain rate assumed for a stripe before it has been measured (bytes/s). */
+  /** Delivery rate assumed for a stripe before it has been measured (bytes/s). */
   initialRate: number
-  /** Seconds of a stripe's drain rate it may have buffered (its high-water mark, before clamping). */
+  /** Seconds of a stripe's delivery rate it may have in flight. */
   horizon: number
-  /** Bounds of a stripe's high-water mark (bytes). */
-  minHighWater: number
-  maxHighWater: number
+  /** Bounds of a stripe's cap (bytes). */
+  minCap: number
+  maxCap: number
   /** Weight of a new rate sample in the moving average, 0..1. */
   smoothing: number
+  /** Shortest interval a rate sample covers (ms). */
+  sampleInterval: number
 }
 
-/** Defaults: 1 MB/s assumed, 250 ms of buffering, between 256 KiB and 4 MiB. */
+/** Defaults: 1 MB/s assumed, 500 ms in flight, between 128 KiB and 8 MiB. */
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   initialRate: 1e6,
-  horizon: 0.25,
-  minHighWater: 256 * 1024,
-  maxHighWater: 4 * 1024 * 1024,
-  smoothing: 0.25
+  horizon: 0.5,
+  minCap: 128 * 1024,
+  maxCap: 8 * 1024 * 1024,
+  smoothing: 0.3,
+  sampleInterval: 100
 }
 
 interface StripeState {
   handed: number
-  buffered: number
+  acked: number
   rate: number
-  measured: boolean
-  lastDrained: number
-  lastTime: number
+  /** Since when the stripe has in-flight data without an ack moving on (ms), or `null`. */
+  waitingSince: number | null
+  sampleStart: number
+  sampleAcked: number
+  /** Whether the stripe stayed busy (in flight at least half its cap) since `sampleStart`. */
+  sampleBusy: boolean
 }
 
 export class StripeScheduler {
@@ -45,10 +61,10 @@ export class StripeScheduler {
     this.opts = { ...DEFAULT_SCHEDULER_OPTIONS, ...options }
   }
 
-  /** Starts scheduling onto stripe `id` (its channel just opened), at time `now` (ms). */
+  /** Starts scheduling onto stripe `id` at time `now` (ms). */
   add (id: number, now: number): void {
     if (this.stripes.has(id)) return
-    this.stripes.set(id, { handed: 0, buffered: 0, rate: this.opts.initialRate, measured: false, lastDrained: 0, lastTime: now })
+    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false })
   }
 
   /** Stops scheduling onto stripe `id` (it failed or closed). */
@@ -59,57 +75,102 @@ export class StripeScheduler {
   /** Stripes being scheduled onto. */
   get ids (): number[] { return [...this.stripes.keys()] }
 
-  /** Stripe `id` was handed `bytes` (a framed chunk). */
-  handed (id: number, bytes: number): void {
+  /** Stripe `id` was handed `bytes` at `now`. */
+  handed (id: number, bytes: number, now: number): void {
     const s = this.stripes.get(id)
     if (!s) return
-    s.handed += bytes
-    s.buffered += bytes
-  }
-
-  /** Stripe `id`'s channel reports `bufferedAmount` at `now` (ms): updates its drain rate. */
-  sample (id: number, bufferedAmount: number, now: number): void {
-    const s = this.stripes.get(id)
-    if (!s) return
-    s.buffered = Math.max(0, Math.min(bufferedAmount, s.handed))
-    const drained = s.handed - s.buffered
-    const dt = (now - s.lastTime) / 1000
-    if (dt <= 0) return
-    const rate = (drained - s.lastDrained) / dt
-    // A stripe with nothing buffered is not drained by its capacity: no sample.
-    if (drained > s.lastDrained || s.buffered > 0) {
-      s.rate = s.measured ? s.rate + this.opts.smoothing * (rate - s.rate) : rate
-      s.measured = true
+    if (s.handed === s.acked) {
+      s.waitingSince = now
+      // An idle stripe's next sample starts now: idle time says nothing of its rate.
+      s.sampleStart = now
+      s.sampleAcked = s.acked
+      s.sampleBusy = true
     }
-    s.lastDrained = drained
-    s.lastTime = now
+    s.handed += bytes
   }
 
-  /** Estimated drain rate of stripe `id` (bytes/s), or `null` if unknown. */
+  /**
+   * The remote says it received `total` bytes on stripe `id` in all, at `now`.
+   * `false` if that is impossible (more than was handed, or less than before):
+   * the stripe broke the protocol.
+   */
+  acked (id: number, total: number, now: number): boolean {
+    const s = this.stripes.get(id)
+    if (!s) return true
+    if (!(total >= s.acked && total <= s.handed)) return false
+    if (total > s.acked) s.waitingSince = total < s.handed ? now : null
+    s.acked = total
+    const dt = now - s.sampleStart
+    if (dt >= this.opts.sampleInterval) {
+      if (s.sampleBusy) {
+        const rate = (total - s.sampleAcked) * 1000 / dt
+        s.rate += this.opts.smoothing * (rate - s.rate)
+      }
+      s.sampleStart = now
+      s.sampleAcked = total
+      s.sampleBusy = this.inFlight(id) >= this.cap(id) / 2
+    } else if (this.inFlight(id) < this.cap(id) / 2) {
+      s.sampleBusy = false
+    }
+    return true
+  }
+
+  /** Bytes handed to stripe `id` and not acknowledged. */
+  inFlight (id: number): number {
+    const s = this.stripes.get(id)
+    return s ? s.handed - s.acked : 0
+  }
+
+  /** Estimated delivery rate of stripe `id` (bytes/s), or `null` if unknown. */
   rate (id: number): number | null {
     return this.stripes.get(id)?.rate ?? null
   }
 
-  /** How much stripe `id` may have buffered. */
-  highWater (id: number): number {
+  /** How much stripe `id` may have in flight. */
+  cap (id: number): number {
     const s = this.stripes.get(id)
     if (!s) return 0
-    const { horizon, minHighWater, maxHighWater } = this.opts
-    return Math.min(maxHighWater, Math.max(minHighWater, s.rate * horizon))
+    const { horizon, minCap, maxCap } = this.opts
+    return Math.min(maxCap, Math.max(minCap, s.rate * horizon))
+  }
+
+  /** Bytes that may be handed over now, over all stripes. */
+  room (): number {
+    let room = 0
+    for (const id of this.stripes.keys()) room += Math.max(0, this.cap(id) - this.inFlight(id))
+    return room
+  }
+
+  /** How long (ms) stripe `id` has had data in flight with no ack moving on, at `now`. */
+  waiting (id: number, now: number): number {
+    const since = this.stripes.get(id)?.waitingSince
+    return since == null ? 0 : now - since
   }
 
   /**
-   * The stripe for a chunk of `bytes`: the eligible one that would have it
-   * drained soonest; `null` when every stripe is at its high-water mark. A
-   * stripe with nothing buffered is always eligible, so a chunk larger than
-   * any high-water mark still goes somewhere.
+   * The stripe for a frame of `bytes`: among those under their cap, the one
+   * that would deliver it soonest; `null` when every stripe is at its cap. A
+   * stripe with nothing in flight is always eligible, so a frame larger than
+   * any cap still goes somewhere.
    */
   pick (bytes: number): number | null {
     let best: number | null = null
     let bestTime = Infinity
     for (const [id, s] of this.stripes) {
-      if (s.buffered > 0 && s.buffered + bytes > this.highWater(id)) continue
-      const time = (s.buffered + bytes) / Math.max(s.rate, 1)
+      const inFlight = s.handed - s.acked
+      if (inFlight > 0 && inFlight + bytes > this.cap(id)) continue
+      const time = (inFlight + bytes) / Math.max(s.rate, 1)
+      if (time < bestTime) { best = id; bestTime = time }
+    }
+    return best
+  }
+
+  /** The stripe with the least time's worth in flight (for frames that must go now). */
+  leastLoaded (): number | null {
+    let best: number | null = null
+    let bestTime = Infinity
+    for (const [id, s] of this.stripes) {
+      const time = (s.handed - s.acked) / Math.max(s.rate, 1)
       if (time < bestTime) { best = id; bestTime = time }
     }
     return best

@@ -1,0 +1,444 @@
+/**
+ * Striped streams: one `Peer` stream carried over several
+ * `RTCPeerConnection`s ("stripes"), so that a long or lossy path is not
+ * capped by one SCTP association's window and its response to loss. The
+ * application sees one Duplex stream and signals exactly as before.
+ *
+ * ## Agreeing on a count
+ * Only between two duplex-peers with the control channel of `flow.ts`. When
+ * it opens, a side whose `stripes` option is not 1 sends
+ * `{ t: 'stripes', v: 1, max, auto }`. The count is the smaller `max`; until a
+ * side has sent its own and read the remote's, it stays at one connection. So
+ * simple-peer (no control channel), an older duplex-peer (ignores the
+ * message) and `stripes: 1` (sends nothing: the wire is byte for byte as
+ * before) all fall back silently.
+ *
+ * ## Channels and connections
+ * Stripe 0 is a second data channel on the peer's own connection, labelled
+ * `duplex-peer/stripe` and opened by the non-initiator next to the control
+ * channel. Stripes 1..N-1 are extra connections (`connection.ts`), made by
+ * the initiator only (no glare) with the peer's `config` and `wrtc`, and
+ * signaled over the control channel: `{ t: 'stripe', k, s }` with `s` an
+ * offer, answer or candidate. Media stays on the peer's own connection.
+ *
+ * ## Switching to frames
+ * Each side's sender switches on its own once at least two stripes are open:
+ * it sends `{ t: 'framed', at }`, `at` being the bytes it sent on the peer's
+ * data channel until then, and from then on every message (a piece of the
+ * byte stream, or a whole `send()` message) is a numbered frame on a stripe
+ * channel (`outlet.ts`). The peer's data channel only ever carries unframed
+ * bytes, and stripe channels only frames, so nothing has to be told apart.
+ * The receiver delivers frames in order once `at` unframed bytes have arrived
+ * (`inlet.ts`).
+ *
+ * ## Windows, failure and re-sending
+ * The stream-wide window of `flow.ts` still applies, scaled by the stripes
+ * open; the receiver accepts up to its own `max` times the window. A frame is
+ * kept until the remote's credit covers it; a stripe that fails (its
+ * connection or channel fails or closes, ICE stays disconnected, its send
+ * buffer stalls, or it breaks the protocol) is closed, `{ t: 'stripe-close', k }`
+ * is sent, and its unacknowledged frames go again on the others; the receiver
+ * drops duplicates. Losing the peer's own connection ends the peer, as before.
+ * `end()` stays lossless: `fin` counts stream bytes, framed or not.
+ */
+import type { ChannelSender } from '../sender'
+import type { FlowControl } from '../flow'
+import { RECEIVE_WINDOW } from '../flow'
+import { makeError, ErrorCode, type PeerError } from '../errors'
+import type { WebRTCImplementation } from '../webrtc'
+import type { Buffer } from 'buffer'
+import { Timers } from '../timers'
+import { AUTO_PERIOD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPES_VERSION } from './constants'
+import { parseStripeMessage, STRIPE_MESSAGE_TYPES, type StripeMessage, type StripeSignal } from './messages'
+import { StripeConnection, readRoundTripTime } from './connection'
+import { StripedOutlet } from './outlet'
+import { StripeInlet } from './inlet'
+import { AutoStripes } from './auto'
+
+/** The `stripes` option: how many connections a peer may use (1: just its own), or `'auto'`. */
+export type StripesOption = number | 'auto'
+
+/** What the stripes of a peer need from it. */
+export interface StripeHost {
+  readonly initiator: boolean
+  readonly wrtc: WebRTCImplementation
+  readonly config: RTCConfiguration
+  readonly sender: ChannelSender
+  readonly flow: FlowControl
+  /** The peer's own connection (`null` once destroyed). */
+  readonly pc: RTCPeerConnection | null
+  /** Stream bytes sent and received so far (for `'auto'`). */
+  readonly movedBytes: number
+  /** The next piece of the stream, from frames. */
+  deliver (chunk: Buffer | string): void
+  /** A stripe channel's send buffer went low. */
+  drained (): void
+  /** The stream cannot go on (every stripe failed while frames waited). */
+  failed (err: PeerError): void
+  debug (format: string, ...args: unknown[]): void
+}
+
+/** The striping report added to `peer.getStats()`. */
+export interface StripeStats {
+  type: 'stripes'
+  id: 'stripes'
+  timestamp: number
+  /** The option as given (normalised). */
+  option: StripesOption
+  /** Connections both sides allow (1 until agreed). */
+  agreed: number
+  /** Whether `'auto'` decides the count. */
+  auto: boolean
+  /** Indices of the stripes whose channels are open (0: the peer's own connection). */
+  open: number[]
+  /** Whether this side sends frames (it switched). */
+  framed: boolean
+  /** The latest decisions of `'auto'`, oldest first. */
+  decisions: string[]
+}
+
+/** Normalises the `stripes` option: an integer 1..{@link MAX_STRIPES}, or `'auto'`; anything else is 1. */
+export function normaliseStripes (value: unknown): StripesOption {
+  if (value === 'auto') return 'auto'
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.max(1, Math.min(MAX_STRIPES, Math.floor(value)))
+  return 1
+}
+
+/** The peer's channel buffer (bytes) until the count is agreed. */
+const UNAGREED_HIGH_WATER_MARK = 64 * 1024
+
+export class StripeManager {
+  private readonly host: StripeHost
+  private readonly option: StripesOption
+  private readonly localMax: number
+  private ownSent = false
+  private remote: { max: number, auto: boolean } | null = null
+  private agreed = 1
+  private auto: AutoStripes | null = null
+  private readonly connections = new Map<number, StripeConnection>()
+  /** Open stripe channels: what the outlet starts with when this side switches. */
+  private readonly open = new Map<number, { channel: RTCDataChannel, maxMessageSize: number | undefined }>()
+  private frameChannel: RTCDataChannel | null = null
+  private nextIndex = 1
+  private outlet: StripedOutlet | null = null
+  private readonly inlet: StripeInlet
+  private readonly decisions: string[] = []
+  private readonly timers = new Timers<'auto' | 'hold'>()
+  private lastMoved = 0
+  private closed = false
+
+  constructor (option: StripesOption, host: StripeHost) {
+    this.host = host
+    host.sender.limit(UNAGREED_HIGH_WATER_MARK)
+    this.option = option
+    this.localMax = option === 'auto' ? MAX_STRIPES : option
+    this.inlet = new StripeInlet(RECEIVE_WINDOW * this.localMax, {
+      deliver: chunk => this.host.deliver(chunk),
+      violated: (k, err) => this.fail(k, err.message)
+    })
+  }
+
+  /** Non-initiator, when the remote turned out to be a duplex-peer: opens stripe 0's channel on `pc`. */
+  createFrameChannel (pc: RTCPeerConnection): void {
+    this.attachFrameChannel(pc.createDataChannel(STRIPE_LABEL, { ordered: true }))
+  }
+
+  /** Stripe 0's channel, made here or received. */
+  attachFrameChannel (channel: RTCDataChannel): void {
+    if (this.frameChannel || this.closed) return
+    this.frameChannel = channel
+    channel.binaryType = 'arraybuffer'
+    let opened = false
+    const onOpen = (): void => {
+      if (opened) return
+      opened = true
+      let max: number | undefined
+      try { max = this.host.pc?.sctp?.maxMessageSize } catch { /* unknown */ }
+      this.opened(0, channel, max)
+    }
+    channel.onopen = onOpen
+    channel.onclose = () => this.fail(0, 'channel closed')
+    channel.onerror = () => this.fail(0, 'channel failed')
+    let state: string | undefined
+    try { state = channel.readyState } catch { /* onopen will tell */ }
+    if (state === 'open') onOpen()
+  }
+
+  /** The control channel opened: say what this side allows. */
+  controlOpened (): void {
+    if (this.closed || this.ownSent) return
+    this.ownSent = this.host.flow.sendControl({ t: 'stripes', v: STRIPES_VERSION, max: this.localMax, auto: this.option === 'auto' })
+    if (this.ownSent) this.agree()
+    else this.unavailable('the control channel refused a message')
+  }
+
+  /** The remote cannot stripe (it is not a duplex-peer, or no control channel came): one connection. */
+  unavailable (why: string): void {
+    if (this.agreed > 1 || this.closed) return
+    this.host.debug('stripes: %s: 1 connection', why)
+    this.settled()
+  }
+
+  /** The count is known (or given up on): the peer's channel takes a full buffer again. */
+  private settled (): void {
+    this.timers.clear('hold')
+    this.host.sender.limit(null)
+  }
+
+  /** A control message of a kind flow control does not know. */
+  onControl (message: Record<string, unknown>): void {
+    if (this.closed || !STRIPE_MESSAGE_TYPES.has(message.t)) return
+    const parsed = parseStripeMessage(message)
+    if (parsed instanceof Error) return this.host.debug('%s (%s)', parsed.message, parsed.code)
+    this.handle(parsed)
+  }
+
+  /** The peer delivered `bytes` unframed bytes. */
+  onRaw (bytes: number): void { this.inlet.onRaw(bytes) }
+
+  /**
+   * The peer connected: frames may be delivered. Until the count is agreed,
+   * what goes unframed on the peer's channel is kept small (it would all
+   * cross the first connection ahead of anything framed), for at most
+   * {@link STRIPE_AGREE_TIMEOUT} ms.
+   */
+  release (): void {
+    this.inlet.release()
+    if (this.outlet || this.closed || this.timers.has('hold')) return
+    this.timers.set('hold', STRIPE_AGREE_TIMEOUT, () => this.unavailable(`no agreement ${STRIPE_AGREE_TIMEOUT} ms after connecting`))
+  }
+
+  /** The remote consumed `n` bytes of this side's stream. */
+  credited (n: number): void { this.outlet?.acknowledge(n) }
+
+  /** The striping report for `getStats()`. */
+  stats (): StripeStats {
+    return {
+      type: 'stripes',
+      id: 'stripes',
+      timestamp: Date.now(),
+      option: this.option,
+      agreed: this.agreed,
+      auto: this.auto !== null,
+      open: [...this.open.keys()].sort((a, b) => a - b),
+      framed: this.outlet !== null,
+      decisions: [...this.decisions]
+    }
+  }
+
+  /** Teardown: every extra connection closed. */
+  close (): void {
+    if (this.closed) return
+    this.closed = true
+    this.timers.clearAll()
+    for (const connection of this.connections.values()) connection.close()
+    this.connections.clear()
+    this.open.clear()
+    const channel = this.frameChannel
+    this.frameChannel = null
+    if (channel) {
+      channel.onopen = null
+      channel.onclose = null
+      channel.onerror = null
+      channel.onmessage = null
+      channel.onbufferedamountlow = null
+      try { channel.close() } catch { /* already closed */ }
+    }
+  }
+
+  private handle (message: StripeMessage): void {
+    switch (message.t) {
+      case 'stripes':
+        if (this.remote) return this.host.debug('second stripes message ignored')
+        this.remote = { max: message.max, auto: message.auto }
+        this.agree()
+        return
+      case 'stripe':
+        return this.onSignal(message.k, message.s)
+      case 'stripe-close':
+        this.host.debug('stripe %d closed by the remote', message.k)
+        return this.drop(message.k, false)
+      case 'framed': {
+        this.host.debug('remote frames from byte %d', message.at)
+        const err = this.inlet.onFramed(message.at)
+        if (err) this.host.debug('%s (%s)', err.message, err.code)
+      }
+    }
+  }
+
+  private agree (): void {
+    if (!this.ownSent || !this.remote || this.agreed > 1) return
+    const count = Math.min(this.localMax, this.remote.max)
+    if (count <= 1) return this.unavailable('the remote allows 1')
+    this.agreed = count
+    if (this.open.size > 0 && !this.outlet) this.switchToFrames()
+    const auto = this.option === 'auto' || this.remote.auto
+    this.host.debug('stripes: up to %d connections%s', count, auto ? ' (auto)' : '')
+    if (!this.host.initiator) return
+    if (auto) {
+      this.auto = new AutoStripes(count)
+      this.lastMoved = this.host.movedBytes
+      this.scheduleAuto()
+    } else {
+      this.grow(count)
+    }
+  }
+
+  /** Initiator: opens extra connections until `count` are in use. */
+  private grow (count: number): void {
+    while (1 + this.connections.size < count && this.nextIndex < this.agreed) this.connect(this.nextIndex++)
+  }
+
+  private connect (k: number): StripeConnection | null {
+    let connection: StripeConnection
+    try {
+      connection = new StripeConnection(k, {
+        wrtc: this.host.wrtc,
+        config: this.host.config,
+        signal: (index, s) => { this.host.flow.sendControl({ t: 'stripe', k: index, s }) },
+        opened: (index, channel, max) => this.opened(index, channel, max),
+        failed: (index, reason) => this.fail(index, reason),
+        debug: (format, ...args) => this.host.debug(format, ...args)
+      })
+    } catch (err) {
+      this.host.debug('stripe %d: no connection: %s', k, (err as Error).message)
+      return null
+    }
+    this.connections.set(k, connection)
+    if (this.host.initiator) connection.offer()
+    return connection
+  }
+
+  private onSignal (k: number, s: StripeSignal): void {
+    let connection = this.connections.get(k)
+    if (!connection) {
+      // Only the initiator offers, and only within the agreed count; an index is never reused.
+      if (this.host.initiator || s.type !== 'offer' || k >= this.agreed || k < this.nextIndex) {
+        return this.host.debug('stripe %d: unexpected %s ignored', k, s.type)
+      }
+      this.nextIndex = k + 1
+      const made = this.connect(k)
+      if (!made) return
+      connection = made
+    }
+    connection.onSignal(s)
+  }
+
+  private opened (k: number, channel: RTCDataChannel, maxMessageSize: number | undefined): void {
+    if (this.closed) return
+    this.host.debug('stripe %d open', k)
+    let received = 0
+    channel.onmessage = event => {
+      const data: unknown = event.data
+      if (typeof data === 'string') return this.onAck(k, data)
+      if (!(data instanceof ArrayBuffer)) return this.fail(k, 'not a frame')
+      this.inlet.onFrame(k, data)
+      received += data.byteLength
+      // Stripe acks: what arrived on this stripe, for the sender's scheduler (scheduler.ts).
+      try { channel.send(String(received)) } catch { /* closing: the remote's stall check covers it */ }
+    }
+    channel.onbufferedamountlow = () => this.host.drained()
+    this.open.set(k, { channel, maxMessageSize })
+    if (this.outlet) {
+      this.outlet.add(k, channel, maxMessageSize)
+      this.resizeWindow()
+      this.host.drained()
+    } else if (this.agreed > 1) {
+      this.switchToFrames()
+    }
+  }
+
+  private onAck (k: number, text: string): void {
+    const total = text.length <= 16 && /^[0-9]+$/.test(text) ? Number(text) : NaN
+    if (!this.outlet || !Number.isSafeInteger(total) || !this.outlet.onAck(k, total)) {
+      return this.fail(k, `bad ack ${JSON.stringify(text.slice(0, 20))}`)
+    }
+    this.host.drained()
+  }
+
+  private switchToFrames (): void {
+    const at = this.host.sender.totalSent
+    const outlet = new StripedOutlet(at, {
+      debug: (format, ...args) => this.host.debug(format, ...args),
+      stalled: (k, reason) => this.fail(k, reason)
+    })
+    for (const [k, { channel, maxMessageSize }] of this.open) outlet.add(k, channel, maxMessageSize)
+    this.outlet = outlet
+    this.host.flow.sendControl({ t: 'framed', at })
+    this.host.debug('framing from byte %d on %d stripes', at, this.open.size)
+    // Diverted before the window grows: a larger window sends at once, and nothing may go unframed past `at`.
+    if (this.host.sender.divert(outlet) !== at) this.host.failed(makeError('stream bytes sent during the switch to frames', ErrorCode.DATA_CHANNEL))
+    this.resizeWindow()
+    this.settled()
+  }
+
+  private resizeWindow (): void {
+    this.host.flow.window = RECEIVE_WINDOW * Math.max(1, Math.min(this.agreed, this.open.size))
+  }
+
+  /** Stripe `k` failed here: drop it and tell the remote. */
+  private fail (k: number, reason: string): void {
+    if (this.closed) return
+    this.host.debug('stripe %d failed: %s', k, reason)
+    this.drop(k, true)
+  }
+
+  private drop (k: number, tell: boolean): void {
+    if (this.closed) return
+    const connection = this.connections.get(k)
+    this.connections.delete(k)
+    connection?.close()
+    if (k === 0 && this.frameChannel) {
+      const channel = this.frameChannel
+      channel.onclose = null
+      channel.onerror = null
+      channel.onmessage = null
+      try { channel.close() } catch { /* already closed */ }
+    }
+    const wasOpen = this.open.delete(k)
+    if (tell && k !== 0) this.host.flow.sendControl({ t: 'stripe-close', k })
+    if (!wasOpen || !this.outlet) return
+    try {
+      this.outlet.remove(k)
+    } catch (err) {
+      return this.host.failed(err as PeerError)
+    }
+    this.resizeWindow()
+  }
+
+  private scheduleAuto (): void {
+    this.timers.set('auto', AUTO_PERIOD, () => { this.autoPeriod().catch(() => {}) })
+  }
+
+  private async autoPeriod (): Promise<void> {
+    const auto = this.auto
+    const pc = this.host.pc
+    if (!auto || !pc || this.closed) return
+    const moved = this.host.movedBytes
+    const bytes = moved - this.lastMoved
+    this.lastMoved = moved
+    const rtt = auto.state === 'measuring' && auto.count === 1 ? await readRoundTripTime(pc) : null
+    if (this.closed) return
+    const decision = auto.period(bytes, rtt, 1 + this.connections.size)
+    if (decision.action !== 'hold' || decision.reason !== (this.lastReason ?? '')) {
+      this.lastReason = decision.reason
+      if (decision.action !== 'hold' || auto.state === 'settled') this.record(`${decision.action}: ${decision.reason}`)
+      this.host.debug('stripes auto: %s: %s', decision.action, decision.reason)
+    }
+    if (decision.action === 'add') this.grow(decision.count)
+    if (decision.action === 'drop') {
+      for (const k of [...this.connections.keys()].sort((a, b) => b - a)) {
+        if (1 + this.connections.size <= decision.count) break
+        this.fail(k, 'auto: not worth it')
+      }
+    }
+    if (auto.state !== 'settled') this.scheduleAuto()
+  }
+
+  private lastReason: string | null = null
+
+  private record (decision: string): void {
+    this.decisions.push(decision)
+    if (this.decisions.length > 20) this.decisions.shift()
+  }
+}

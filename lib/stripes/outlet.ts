@@ -1,0 +1,167 @@
+/**
+ * The sending side of a striped stream: once the peer's sender is diverted
+ * here, each message it hands over becomes a numbered frame, goes on the
+ * stripe that would drain it first (`scheduler.ts`), and is kept until the
+ * remote's credit shows it was consumed, so that a stripe that fails can have
+ * its frames re-sent on the others.
+ */
+import { Buffer } from 'buffer'
+import { makeError, ErrorCode } from '../errors'
+import type { Outlet } from '../sender'
+import { STRIPE_STALL_TIMEOUT } from './constants'
+import { encodeFrame, FLAG_MESSAGE, FLAG_TEXT, FRAME_HEADER_BYTES } from './reassembly'
+import { StripeScheduler } from './scheduler'
+
+/** What the outlet tells its manager. */
+export interface OutletHost {
+  debug (format: string, ...args: unknown[]): void
+  /** Stripe `k` stopped taking data (its send failed, or it stalled): drop it. */
+  stalled (k: number, reason: string): void
+}
+
+interface Stripe {
+  channel: RTCDataChannel
+  maxMessageSize: number
+}
+
+interface Sent {
+  frame: Uint8Array
+  stripe: number
+  /** Stream offset just past this frame's payload. */
+  end: number
+}
+
+/** Default largest message of a stripe whose connection does not say. */
+const DEFAULT_STRIPE_MESSAGE_SIZE = 64 * 1024
+
+export class StripedOutlet implements Outlet {
+  private readonly host: OutletHost
+  private readonly stripes = new Map<number, Stripe>()
+  private readonly scheduler = new StripeScheduler()
+  /** Frames not yet known to be consumed, oldest first. */
+  private unacked: Sent[] = []
+  private unackedHead = 0
+  private nextSeq = 0
+  /** Stream offset of the next frame's payload (the switch point, at first). */
+  private offset: number
+  private readonly now: () => number
+
+  /** `at`: stream bytes sent unframed before the switch. */
+  constructor (at: number, host: OutletHost, now: () => number = Date.now) {
+    this.offset = at
+    this.host = host
+    this.now = now
+  }
+
+  /** Open stripes, by index. */
+  get ids (): number[] { return [...this.stripes.keys()] }
+
+  /** Payload bytes sent and not yet acknowledged. */
+  get unackedBytes (): number {
+    const first = this.unacked[this.unackedHead]
+    return first ? this.offset - (first.end - (first.frame.byteLength - FRAME_HEADER_BYTES)) : 0
+  }
+
+  get bufferedAmount (): number {
+    let total = 0
+    for (const s of this.stripes.values()) total += buffered(s.channel)
+    return total
+  }
+
+  get messageLimit (): number {
+    let limit = Infinity
+    for (const s of this.stripes.values()) limit = Math.min(limit, s.maxMessageSize)
+    return (Number.isFinite(limit) ? limit : DEFAULT_STRIPE_MESSAGE_SIZE) - FRAME_HEADER_BYTES
+  }
+
+  /** Starts sending on stripe `k`, whose channel is open. */
+  add (k: number, channel: RTCDataChannel, maxMessageSize: number | undefined): void {
+    this.stripes.set(k, {
+      channel,
+      maxMessageSize: maxMessageSize && maxMessageSize > FRAME_HEADER_BYTES ? maxMessageSize : DEFAULT_STRIPE_MESSAGE_SIZE
+    })
+    this.scheduler.add(k, this.now())
+  }
+
+  /**
+   * Stops sending on stripe `k` and sends its unacknowledged frames again on
+   * the others. Throws `ERR_DATA_CHANNEL` when no stripe is left to take them.
+   */
+  remove (k: number): void {
+    if (!this.stripes.delete(k)) return
+    this.scheduler.remove(k)
+    let moved = 0
+    for (let i = this.unackedHead; i < this.unacked.length; i++) {
+      const sent = this.unacked[i]
+      if (sent.stripe !== k) continue
+      sent.stripe = this.place(sent.frame)
+      moved++
+    }
+    if (moved > 0) this.host.debug('stripe %d dropped: %d frames sent again', k, moved)
+  }
+
+  /** The remote consumed `n` stream bytes in all: frames wholly below it are done with. */
+  acknowledge (n: number): void {
+    while (this.unackedHead < this.unacked.length && this.unacked[this.unackedHead].end <= n) this.unackedHead++
+    if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
+      this.unacked = this.unacked.slice(this.unackedHead)
+      this.unackedHead = 0
+    }
+  }
+
+  room (): number {
+    const now = this.now()
+    for (const k of this.stripes.keys()) {
+      const waited = this.scheduler.waiting(k, now)
+      // The peer's own connection is watched by the peer; an extra one that stalls is dropped.
+      if (k !== 0 && waited > STRIPE_STALL_TIMEOUT) this.host.stalled(k, `no ack for ${waited} ms`)
+    }
+    return this.scheduler.room()
+  }
+
+  /**
+   * The remote's ack on stripe `k`: `total` frame bytes received on it in all.
+   * `false` if it acknowledges more than was sent, or goes back.
+   */
+  onAck (k: number, total: number): boolean {
+    return this.scheduler.acked(k, total, this.now())
+  }
+
+  send (data: string | Uint8Array, whole: boolean): void {
+    const text = typeof data === 'string'
+    const payload = text ? Buffer.from(data) : data
+    const flags = whole ? FLAG_MESSAGE | (text ? FLAG_TEXT : 0) : 0
+    const frame = encodeFrame({ seq: this.nextSeq++, flags, payload })
+    this.offset += payload.byteLength
+    const stripe = this.place(frame)
+    this.unacked.push({ frame, stripe, end: this.offset })
+  }
+
+  /** Sends `frame` on the best stripe; returns its index. A stripe whose send throws is dropped. */
+  private place (frame: Uint8Array): number {
+    for (;;) {
+      const k = this.scheduler.pick(frame.byteLength) ?? this.scheduler.leastLoaded()
+      if (k === null) throw makeError('every stripe of the stream failed', ErrorCode.DATA_CHANNEL)
+      const stripe = this.stripes.get(k)!
+      try {
+        stripe.channel.send(frame as never)
+        this.scheduler.handed(k, frame.byteLength, this.now())
+        return k
+      } catch (err) {
+        if (k === 0) throw makeError(err, ErrorCode.DATA_CHANNEL)
+        // Its other frames go elsewhere; then this one, on the next turn.
+        this.remove(k)
+        this.host.stalled(k, `send failed: ${(err as Error).message}`)
+      }
+    }
+  }
+}
+
+function buffered (channel: RTCDataChannel): number {
+  try {
+    const n = channel.bufferedAmount
+    return typeof n === 'number' && n >= 0 ? n : 0
+  } catch {
+    return 0
+  }
+}
