@@ -1,9 +1,9 @@
 /**
- * Sequencing and in-order reassembly of the chunks of a striped stream (see
- * `lib/stripes.ts`). Pure: no channels, no timers. The sender numbers chunks
- * from 0; the receiver accepts them from any stripe in any order, drops
- * duplicates (re-sends after a stripe failed), and hands back the in-order
- * prefix. What it holds out of order is bounded.
+ * Framing and in-order reassembly of the chunks of a striped stream (see
+ * `manager.ts`). Pure: no channels, no timers. The sender numbers chunks
+ * from 0 (`outlet.ts`); the receiver accepts them from any stripe in any
+ * order, drops duplicates (re-sends after a stripe failed), and hands back
+ * the in-order prefix. What it holds out of order is bounded.
  */
 
 /** Bytes of a frame header: `u32 seqHigh, u32 seqLow, u8 flags`. */
@@ -133,48 +133,5 @@ export class Reassembler {
   private advance (chunk: Chunk): void {
     this.next = chunk.seq + 1
     this.deliveredBytesCount += chunk.payload.byteLength
-  }
-}
-
-/** Numbers chunks on the sending side and keeps them until acknowledged, for re-sending after a stripe fails. */
-export class Sequencer {
-  private nextSeq = 0
-  private readonly unacked = new Map<number, { chunk: Chunk, stripe: number }>()
-  private unackedBytesCount = 0
-
-  /** Payload bytes sent and not yet acknowledged. */
-  get unackedBytes (): number { return this.unackedBytesCount }
-  /** Sequence number the next chunk gets. */
-  get nextSequence (): number { return this.nextSeq }
-
-  /** Numbers a new chunk and records that it goes out on `stripe`. */
-  take (payload: Uint8Array, flags: number, stripe: number): Chunk {
-    const chunk: Chunk = { seq: this.nextSeq++, flags, payload }
-    this.unacked.set(chunk.seq, { chunk, stripe })
-    this.unackedBytesCount += payload.byteLength
-    return chunk
-  }
-
-  /** Every chunk below `seq` arrived: forget them. */
-  acknowledge (seq: number): void {
-    for (const [s, entry] of this.unacked) {
-      if (s >= seq) break
-      this.unacked.delete(s)
-      this.unackedBytesCount -= entry.chunk.payload.byteLength
-    }
-  }
-
-  /**
-   * Stripe `failed` is gone: its unacknowledged chunks, oldest first, now
-   * recorded as going out on `to(chunk)` instead. The caller sends them again.
-   */
-  reassign (failed: number, to: (chunk: Chunk) => number): Chunk[] {
-    const moved: Chunk[] = []
-    for (const entry of this.unacked.values()) {
-      if (entry.stripe !== failed) continue
-      entry.stripe = to(entry.chunk)
-      moved.push(entry.chunk)
-    }
-    return moved
   }
 }
