@@ -9,7 +9,7 @@ const { AUTO_BUSY_BYTES, AUTO_MIN_RTT, AUTO_MIN_GAIN, MAX_STRIPES } = lib('strip
 /** A fast-check property as one tape assertion (fails with the counterexample). */
 function holds (t, property, options = {}) {
   const details = fc.check(property, options)
-  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.error || 'false'}` : `holds over ${details.numRuns} runs`)
+  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.errorInstance || details.error || 'false'}` : `holds over ${details.numRuns} runs`)
 }
 
 const MB = 1e6

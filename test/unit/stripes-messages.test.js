@@ -9,7 +9,7 @@ const { MAX_STRIPES, STRIPES_VERSION } = lib('stripes/constants.js')
 /** A fast-check property as one tape assertion (fails with the counterexample). */
 function holds (t, property, options = {}) {
   const details = fc.check(property, options)
-  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.error || 'false'}` : `holds over ${details.numRuns} runs`)
+  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.errorInstance || details.error || 'false'}` : `holds over ${details.numRuns} runs`)
 }
 
 const TYPES = ['stripes', 'stripe', 'stripe-close', 'framed']

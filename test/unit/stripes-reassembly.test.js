@@ -8,7 +8,7 @@ const { Reassembler, encodeFrame, decodeFrame, FRAME_HEADER_BYTES, FLAG_MESSAGE,
 /** A fast-check property as one tape assertion (fails with the counterexample). */
 function holds (t, property, options = {}) {
   const details = fc.check(property, options)
-  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.error || 'false'}` : `holds over ${details.numRuns} runs`)
+  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.errorInstance || details.error || 'false'}` : `holds over ${details.numRuns} runs`)
 }
 
 const BIG = { maxHeldBytes: Infinity, maxHeldChunks: 1 << 20 }

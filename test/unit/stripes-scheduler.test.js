@@ -12,7 +12,7 @@ const { horizon: HORIZON, minCap: MIN_CAP, maxCap: MAX_CAP } = DEFAULT_SCHEDULER
 /** A fast-check property as one tape assertion (fails with the counterexample). */
 function holds (t, property, options = {}) {
   const details = fc.check(property, options)
-  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.error || 'false'}` : `holds over ${details.numRuns} runs`)
+  t.notOk(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${details.errorInstance || details.error || 'false'}` : `holds over ${details.numRuns} runs`)
 }
 
 /**
