@@ -7,6 +7,7 @@ import { CliError, EXIT } from './errors'
 import { closeOnExit } from './exit'
 import { DEFAULT_SERVER, type CliValues } from './options'
 import { status } from './output'
+import { MAX_STRIPES } from '../stripes/constants'
 
 /** How long to wait for the WebRTC connection once the peer is known (ms). */
 const OPEN_TIMEOUT = 30000
@@ -19,8 +20,25 @@ export interface ServerChoice {
   shown: string
 }
 
-/** Reads `--server` (else `$DUPLEX_PEER_SERVER`, else {@link DEFAULT_SERVER}) and `--no-stun` into PeerJS options. */
+/**
+ * Reads `--stripes`: an integer 1..{@link MAX_STRIPES} or `auto`; absent, 1.
+ * Anything else is a usage error.
+ */
+export function stripesOption (values: CliValues): number | 'auto' {
+  const text = values.stripes
+  if (text === undefined) return 1
+  if (text === 'auto') return 'auto'
+  const count = /^[0-9]+$/.test(text) ? Number(text) : NaN
+  if (!(count >= 1 && count <= MAX_STRIPES)) throw new CliError(`Invalid --stripes ${JSON.stringify(text)}: a number of connections from 1 to ${MAX_STRIPES}, or auto`, EXIT.USAGE)
+  return count
+}
+
+/**
+ * Reads `--server` (else `$DUPLEX_PEER_SERVER`, else {@link DEFAULT_SERVER}),
+ * `--no-stun` and `--stripes` into PeerJS options.
+ */
 export function serverOptions (values: CliValues): ServerChoice {
+  const stripes = stripesOption(values)
   const text = values.server || process.env.DUPLEX_PEER_SERVER || DEFAULT_SERVER
   let url: URL
   try {
@@ -37,6 +55,7 @@ export function serverOptions (values: CliValues): ServerChoice {
     key: url.searchParams.get('key') || 'peerjs'
   }
   if (values['no-stun']) options.config = { iceServers: [] }
+  if (stripes !== 1) options.stripes = stripes
   return { options, shown: `${url.protocol}//${url.host}${url.pathname}` }
 }
 

@@ -25,6 +25,7 @@ const OPTIONS = {
   from: { type: 'string' },
   out: { type: 'string', short: 'o' },
   'no-stun': { type: 'boolean' },
+  stripes: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' }
@@ -64,6 +65,8 @@ export interface CliValues {
   out?: string
   /** `send`, `receive`: `--no-stun`. */
   'no-stun'?: boolean
+  /** `send`, `receive`: `--stripes`, as given (`N` or `auto`). */
+  stripes?: string
   /** `--quiet`. */
   quiet?: boolean
   /** `--help`. */

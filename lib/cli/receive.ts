@@ -4,7 +4,7 @@ import * as crypto from 'crypto'
 import type { Writable } from 'stream'
 import { CliError, EXIT, type ExitCode } from './errors'
 import type { CliValues } from './options'
-import { register, link, untilClosedOr } from './connection'
+import { register, link, untilClosedOr, stripesOption } from './connection'
 import { status, Progress, formatBytes } from './output'
 import { parseMessage, type FileHeader, type FileEnd, type Verdict } from './protocol'
 
@@ -17,6 +17,7 @@ const SENDER_CLOSE_TIMEOUT = 10000
  * sender has been told). Rejects with a {@link CliError} otherwise.
  */
 export async function receive (values: CliValues): Promise<ExitCode> {
+  stripesOption(values) // a bad --stripes is a usage error before anything starts
   const toTerminal = !values.out && process.stdout.isTTY
   if (toTerminal) throw new CliError('Refusing to write a file to the terminal: redirect stdout (> FILE) or use --out FILE.', EXIT.USAGE)
   const registration = await register(values, values.id)

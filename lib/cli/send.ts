@@ -5,7 +5,7 @@ import * as crypto from 'crypto'
 import { CliError, EXIT, messageOf, systemErrorCode, type ExitCode } from './errors'
 import type { CliValues } from './options'
 import { USAGE } from './usage'
-import { register, link, untilClosedOr } from './connection'
+import { register, link, untilClosedOr, stripesOption } from './connection'
 import { status, Progress, formatBytes } from './output'
 import { parseMessage, type FileHeader, type FileEnd, type Verdict } from './protocol'
 
@@ -17,6 +17,7 @@ const CHUNK = 64 * 1024
  * has confirmed its SHA-256. Rejects with a {@link CliError} otherwise.
  */
 export async function send (values: CliValues, rest: string[]): Promise<ExitCode> {
+  stripesOption(values) // a bad --stripes is a usage error before anything starts
   const file = rest[0]
   if (!file) throw new CliError(`send needs a FILE\n\n${USAGE}`, EXIT.USAGE)
   let stat: fs.Stats

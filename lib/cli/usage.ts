@@ -14,12 +14,12 @@ const SERVER_SYNOPSIS = `duplex-peer server [--port 9000] [--host ::] [--path /]
       Runs a signaling server (PeerServer protocol; PeerJS clients can use it too)
       with the room relay of duplex-peer/room; --demo also serves a chat page.`
 
-const RECEIVE_SYNOPSIS = `duplex-peer receive [--id ID] [--from ID] [--out FILE] [--server URL] [> FILE]
+const RECEIVE_SYNOPSIS = `duplex-peer receive [--id ID] [--from ID] [--out FILE] [--server URL] [--stripes N] [> FILE]
       Receives one file. Without --from, waits under ID (or an id the server
       hands out) for a sender; with --from, fetches from a waiting sender.
       Writes the data to stdout, or to --out FILE.`
 
-const SEND_SYNOPSIS = `duplex-peer send FILE [--to ID] [--id ID] [--server URL]
+const SEND_SYNOPSIS = `duplex-peer send FILE [--to ID] [--id ID] [--server URL] [--stripes N]
       Sends FILE. With --to, sends to a waiting receiver; without, waits under
       ID (or an id the server hands out) for a receiver.`
 
@@ -36,7 +36,11 @@ or refused, 4 peer unavailable or WebRTC connection failed.`
 /** Options of `send` and `receive` for the signaling server and the connection. */
 const CONNECTION_OPTIONS = `  -s, --server URL   signaling server, e.g. http://host:9000/ or https://host/path?key=KEY
                      (default $DUPLEX_PEER_SERVER or ${DEFAULT_SERVER})
-  --no-stun          no STUN servers (local networks only)`
+  --no-stun          no STUN servers (local networks only)
+  --stripes N|auto   carry the file over up to N WebRTC connections (1 to 8;
+                     default 1), or auto: more while throughput rises. Used
+                     only if the other side allows it too (the smaller N
+                     wins); helps on long or lossy paths`
 
 /** The general usage: every command, the shared options and the exit statuses. */
 export const USAGE = `Usage:
@@ -54,6 +58,8 @@ Options:
   --server URL   signaling server, e.g. http://host:9000/ or https://host/path?key=KEY
                  (default $DUPLEX_PEER_SERVER or ${DEFAULT_SERVER})
   --no-stun      no STUN servers (local networks only)
+  --stripes N    send, receive: up to N WebRTC connections per transfer
+                 (1 to 8, or auto; default 1)
   --quiet        no progress output
   -h, --help     this text (COMMAND --help: that command's)
   -v, --version  the version

@@ -13,6 +13,8 @@ export interface ConnectionHost {
   readonly rtcConfig: RTCConfiguration | undefined
   /** WebRTC implementation to use (default: the browser's, else `@roamhq/wrtc`). */
   readonly wrtc: WebRTCImplementation | undefined
+  /** The `stripes` option of new data connections' engines (default 1). */
+  readonly stripes: number | 'auto' | undefined
   readonly logger: Logger
   /** Sends a message to peer `dst` through the server. */
   sendSignal (dst: string, type: SignalMessageType, payload: Record<string, unknown>): void

@@ -89,7 +89,8 @@ export class DataConnection extends Duplex {
       channelName: this.label,
       channelConfig: { ordered: this.reliable },
       ...(host.rtcConfig ? { config: host.rtcConfig } : {}),
-      ...(host.wrtc ? { wrtc: host.wrtc } : {})
+      ...(host.wrtc ? { wrtc: host.wrtc } : {}),
+      ...(host.stripes !== undefined ? { stripes: host.stripes } : {})
     })
     this.negotiator = new Negotiator(this.engine, {
       connectionId: this.connectionId,

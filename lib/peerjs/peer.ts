@@ -41,6 +41,13 @@ export interface PeerJSOptions {
   referrerPolicy?: ReferrerPolicy
   /** A WebRTC implementation (e.g. `require('@roamhq/wrtc')`). Default: the browser's, else `@roamhq/wrtc`. */
   wrtc?: WebRTCImplementation
+  /**
+   * Striped streams for data connections: the engine `Peer`'s `stripes`
+   * option (at most 8 connections, or `'auto'`), used when the other side is
+   * a duplex-peer that allows it too. Media connections do not use it. Not in PeerJS.
+   * @defaultValue `1` (one connection per data connection)
+   */
+  stripes?: number | 'auto'
 }
 
 /** PeerJS's cloud server. */
@@ -126,6 +133,7 @@ export class Peer extends EventEmitter {
     this.host = {
       get rtcConfig () { return peer._options.config },
       get wrtc () { return peer._options.wrtc },
+      get stripes () { return peer._options.stripes },
       logger: this.logger,
       sendSignal: (dst, type, payload) => this.socket.send({ type, payload, dst }),
       takeLostMessages: connectionId => this.takeLostMessages(connectionId),

@@ -83,6 +83,8 @@ export interface RoomPeerOptions {
   readonly wrtc?: WebRTCImplementation
   readonly connectionTimeout: number
   readonly maxMessageSize: number
+  /** The `stripes` option of the `Peer`. */
+  readonly stripes: number | 'auto'
 }
 
 /**
@@ -143,7 +145,8 @@ export class RoomPeer {
       initiator: options.initiator,
       config: options.config,
       wrtc: options.wrtc,
-      objectMode: true
+      objectMode: true,
+      stripes: options.stripes
     })
     this.link = new PeerLink({
       peer: this.peer,

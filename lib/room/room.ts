@@ -11,6 +11,7 @@ import type { PeerError } from '../errors'
 import type { SignalData } from '../signal'
 import type { WebRTCImplementation } from '../webrtc'
 import { randomHex, rethrow } from '../util'
+import { MAX_STRIPES } from '../stripes/constants'
 import type { Driver, DriverState } from './drivers/driver'
 import { roomError, RoomErrorCode, type RoomError } from './errors'
 import {
@@ -77,6 +78,18 @@ export interface RoomOptions {
    * @defaultValue 32 random hex digits, new for each `Room`
    */
   peerId?: string
+  /**
+   * Striped streams: the `stripes` option of every connection's `Peer`, an
+   * integer from 1 to 8 (how many `RTCPeerConnection`s, the first included,
+   * may carry it) or `'auto'`. Used with a peer whose room allows it too (the
+   * smaller count wins). It stripes what travels on the connection's own
+   * stream: `send()` with a label not opened with `open()`, and the room's
+   * own control messages. Labels opened with `open()` and the byte streams
+   * of `roomPeer.channel()` have data channels of their own on the first
+   * connection and are never striped; media stays on the first connection.
+   * @defaultValue `1` (one connection per peer)
+   */
+  stripes?: number | 'auto'
 }
 
 /** Options of `room.send()`. */
@@ -125,6 +138,7 @@ export class Room extends EventEmitter<RoomEventMap> {
   private readonly connectionTimeout: number
   private readonly maxMessageSize: number
   private readonly maxPeers: number
+  private readonly stripes: number | 'auto'
   private readonly handshake: Handshake
   /** The handshake session (remote key fingerprint) of each member. */
   private readonly sessions = new WeakMap<RoomPeer, string>()
@@ -167,6 +181,7 @@ export class Room extends EventEmitter<RoomEventMap> {
     this.connectionTimeout = positive(options.connectionTimeout, DEFAULT_CONNECTION_TIMEOUT, 'connectionTimeout')
     this.maxMessageSize = positive(options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize')
     this.maxPeers = positive(options.maxPeers, DEFAULT_MAX_PEERS, 'maxPeers')
+    this.stripes = stripesOption(options.stripes)
     const { password, verify, peerId } = options
     if (password !== undefined && (typeof password !== 'string' || password.length === 0)) {
       throw roomError('password must be a non-empty string', RoomErrorCode.INVALID_OPTION)
@@ -523,7 +538,8 @@ export class Room extends EventEmitter<RoomEventMap> {
         config: this.config,
         wrtc: this.wrtc,
         connectionTimeout: this.connectionTimeout,
-        maxMessageSize: this.maxMessageSize
+        maxMessageSize: this.maxMessageSize,
+        stripes: this.stripes
       })
     } catch (err) {
       this.fail(err)
@@ -668,6 +684,16 @@ function positive (value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw roomError(`${name} must be a positive number`, RoomErrorCode.INVALID_OPTION)
+  }
+  return value
+}
+
+/** The `stripes` option: an integer 1..{@link MAX_STRIPES} or `'auto'` (default 1); anything else throws `ERR_INVALID_OPTION`. */
+function stripesOption (value: unknown): number | 'auto' {
+  if (value === undefined) return 1
+  if (value === 'auto') return value
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_STRIPES) {
+    throw roomError(`stripes must be an integer from 1 to ${MAX_STRIPES}, or 'auto'`, RoomErrorCode.INVALID_OPTION)
   }
   return value
 }
