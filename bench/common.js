@@ -10,6 +10,7 @@
 const v8 = require('v8')
 const vm = require('vm')
 const path = require('path')
+const { execFile } = require('child_process')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -171,6 +172,32 @@ function withTimeout (promise, ms, message) {
   ]).finally(() => clearTimeout(timer))
 }
 
+// ---------------------------------------------------------- child processes
+
+/**
+ * Runs `node bench/<script> ...args` and resolves with the JSON of its last
+ * line of output. A child that printed its result and then crashed while
+ * exiting keeps its result, with `exitSignal` / `exitCode` recorded.
+ */
+function runChild (script, args, timeoutMs) {
+  return new Promise(resolve => {
+    execFile(process.execPath, [path.join(__dirname, script), ...args.map(String)],
+      { timeout: timeoutMs, maxBuffer: 16 * MIB }, (err, stdout, stderr) => {
+        const line = String(stdout).trim().split('\n').pop()
+        let parsed = null
+        try { parsed = JSON.parse(line) } catch {}
+        if (!parsed) parsed = { error: err ? err.message.split('\n')[0] : 'no result' }
+        if (err) {
+          if (err.signal) parsed.exitSignal = err.signal
+          else if (typeof err.code === 'number') parsed.exitCode = err.code
+          const lines = String(stderr).split('\n').filter(l => l.trim() && !/Ignoring unsupported ICE candidate/.test(l))
+          if (lines.length) process.stderr.write(`${script} ${args.join(' ')}: ${err.signal || 'exit ' + err.code}\n  ` + lines.slice(-5).join('\n  ') + '\n')
+        }
+        resolve(parsed)
+      })
+  })
+}
+
 // ------------------------------------------------------------ statistics
 
 function median (values) {
@@ -216,6 +243,6 @@ function mdTable (rows, align) {
 
 module.exports = {
   load, PC_CONFIG, IMPLS, KIB, MIB, GIB,
-  gc, settle, sleep, streamPair, rawPair, makePair, udpOnly, withTimeout,
+  gc, settle, sleep, streamPair, rawPair, makePair, udpOnly, withTimeout, runChild,
   median, rssMiB, fmtSize, fmtNum, fmtRatio, mdTable
 }

@@ -26,6 +26,11 @@
  *    one duplex-peer pair's stream in the same run; p50/p99 latency of 1 KiB
  *    messages with and without a 256 MiB transfer on the same label; RSS
  *    during a 1 GiB fan-out to 3 peers.
+ * 5. Striped streams (bench/stripes.js, which also runs alone: `npm run
+ *    bench:stripes`): MB/s of `stripes: 1`, 2, 4 and `'auto'` through UDP
+ *    relays at (25 ms, 0 %), (25 ms, 1 %) and (50 ms, 0 %) one-way, against
+ *    one connection and against N raw wrtc channels side by side; on
+ *    loopback `'auto'` against one connection.
  *
  * It prints Markdown tables (stdout; progress goes to stderr) and writes every
  * figure, each run included, to bench/results.json.
@@ -42,15 +47,17 @@
  *   BENCH_ROOM_MB     MiB per fan-out run of the rooms section [64]
  *   BENCH_ROOM_BULK_MB  MiB of the transfer running during the chat latency run [256]
  *   BENCH_ROOM_FLAT_MB  MiB of the fan-out to 3 peers whose RSS is reported [1024]
- *   BENCH_ONLY        sections to run, comma-separated: throughput,verify,connect,pairs,flat,rooms [all]
+ *   BENCH_STRIPES_SCALE  multiplies the sizes of the striped-streams section (see bench/stripes.js) [1]
+ *   BENCH_STRIPES_LINKS  its relays, "delay/loss" comma-separated [25/0,25/0.01,50/0]
+ *   BENCH_ONLY        sections to run, comma-separated: throughput,verify,connect,pairs,flat,rooms,stripes [all]
  *   BENCH_JSON        where to write the results [bench/results.json]
  *   BENCH_PEER        path of another duplex-peer build to measure instead of this one
  */
 const os = require('os')
 const fs = require('fs')
 const path = require('path')
-const { execFile } = require('child_process')
-const { IMPLS, MIB, sleep, median, fmtSize, fmtNum, fmtRatio, mdTable } = require('./common')
+const { IMPLS, MIB, sleep, median, runChild, fmtSize, fmtNum, fmtRatio, mdTable } = require('./common')
+const { benchStripes, reportStripes, stripeTargets } = require('./stripes')
 
 // ----------------------------------------------------------------- settings
 
@@ -78,7 +85,7 @@ const SETTINGS = {
   roomBulkMb: envNumber('BENCH_ROOM_BULK_MB', 256),
   roomFlatMb: envNumber('BENCH_ROOM_FLAT_MB', 1024)
 }
-const SECTIONS = new Set((process.env.BENCH_ONLY || 'throughput,verify,connect,pairs,flat,rooms').split(',').map(s => s.trim()))
+const SECTIONS = new Set((process.env.BENCH_ONLY || 'throughput,verify,connect,pairs,flat,rooms,stripes').split(',').map(s => s.trim()))
 const JSON_PATH = path.resolve(process.env.BENCH_JSON || path.join(__dirname, 'results.json'))
 
 /** Targets from the issue. "No worse" for 100 pairs gets the connect-time tolerance. */
@@ -190,30 +197,6 @@ async function benchConnect () {
   progress(`connect: duplex-peer ${fmtNum(result.ours.medianMs)} ms, simple-peer ${fmtNum(result['simple-peer'].medianMs)} ms ` +
     `(median of ${times.ours.length} and ${times['simple-peer'].length})`)
   return result
-}
-
-/**
- * Runs `node bench/<script> ...args` and resolves with the JSON of its last
- * line of output. A child that printed its result and then crashed while
- * exiting keeps its result, with `exitSignal` / `exitCode` recorded.
- */
-function runChild (script, args, timeoutMs) {
-  return new Promise(resolve => {
-    execFile(process.execPath, [path.join(__dirname, script), ...args.map(String)],
-      { timeout: timeoutMs, maxBuffer: 16 * MIB }, (err, stdout, stderr) => {
-        const line = String(stdout).trim().split('\n').pop()
-        let parsed = null
-        try { parsed = JSON.parse(line) } catch {}
-        if (!parsed) parsed = { error: err ? err.message.split('\n')[0] : 'no result' }
-        if (err) {
-          if (err.signal) parsed.exitSignal = err.signal
-          else if (typeof err.code === 'number') parsed.exitCode = err.code
-          const lines = String(stderr).split('\n').filter(l => l.trim() && !/Ignoring unsupported ICE candidate/.test(l))
-          if (lines.length) process.stderr.write(`${script} ${args.join(' ')}: ${err.signal || 'exit ' + err.code}\n  ` + lines.slice(-5).join('\n  ') + '\n')
-        }
-        resolve(parsed)
-      })
-  })
 }
 
 async function benchPairs () {
@@ -449,6 +432,7 @@ function report (results) {
   }
 
   if (results.rooms) out.push(...reportRooms(results.rooms))
+  if (results.stripes) out.push(...reportStripes(results.stripes))
 
   // Targets: not README material, but what this bench is for.
   const t = []
@@ -475,6 +459,11 @@ function report (results) {
       `runs: ${runsOf('totalMs')('ours')} vs ${runsOf('totalMs')('simple-peer')} ms`])
     t.push([`${p.pairs} pairs: RSS per peer`, `≤ ${TARGETS.pairs}× (no worse)`, fmtRatio(p.rssRatio) + check(p.rssRatio === null ? null : p.rssRatio <= TARGETS.pairs),
       `runs: ${runsOf('rssPerPeerKiB')('ours')} vs ${runsOf('rssPerPeerKiB')('simple-peer')} KiB`])
+  }
+  if (results.stripes) {
+    for (const g of stripeTargets(results.stripes)) {
+      t.push([g.name, g.target, g.measured + check(g.ok), 'striped streams: after the warm-up (whole transfer)'])
+    }
   }
   if (t.length) {
     out.push('', '### Targets', '', mdTable([['Ratio', 'Target', 'Measured', 'Context'], ...t], ['l', 'r', 'r', 'l']))
@@ -537,6 +526,7 @@ async function main () {
   if (SECTIONS.has('pairs')) results.pairs = await benchPairs()
   if (SECTIONS.has('flat')) results.flat = await benchFlat()
   if (SECTIONS.has('rooms')) results.rooms = await benchRooms()
+  if (SECTIONS.has('stripes')) results.stripes = await benchStripes({ progress })
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000)
   results.environment.loadAfter = os.loadavg().map(x => round(x, 2))
 
