@@ -39,6 +39,10 @@ export interface FlowHost {
   opened? (): void
   /** The remote has consumed `n` bytes of this side's stream in all. */
   credited? (n: number): void
+  /** Whether a credit is due though less than a quarter window was consumed (many small frames, see `lib/stripes/`). */
+  creditDue? (): boolean
+  /** A credit was sent. */
+  creditSent? (): void
   /** A message of another kind than flow control's own (striped streams, see `lib/stripes.ts`); unparsed. */
   other? (message: Record<string, unknown>): void
 }
@@ -161,9 +165,10 @@ export class FlowControl {
     if (!this.open || this.remoteFinished) return
     const consumed = this.host.consumed(this.received)
     if (consumed === null || consumed === this.reported) return
-    if (force || consumed - this.reported >= RECEIVE_WINDOW / 4) {
+    if (force || consumed - this.reported >= RECEIVE_WINDOW / 4 || this.host.creditDue?.() === true) {
       this.reported = consumed
       this.send({ t: 'credit', n: consumed })
+      this.host.creditSent?.()
     }
   }
 
@@ -236,7 +241,7 @@ export class FlowControl {
       this.finWaiter = null
       if (waiter) waiter(true)
     } else if (this.host.other && this.state !== 'stopped') {
-      this.host.other(message as unknown as Record<string, unknown>)
+      this.host.other(message)
     }
   }
 

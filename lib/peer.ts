@@ -231,6 +231,8 @@ class Peer extends Duplex {
       },
       opened: () => this.stripes?.controlOpened(),
       credited: n => this.stripes?.credited(n),
+      creditDue: () => this.stripes?.creditDue() ?? false,
+      creditSent: () => this.stripes?.creditSent(),
       other: message => this.stripes?.onControl(message)
     })
     const stripes = normaliseStripes(options.stripes)

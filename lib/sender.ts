@@ -36,6 +36,8 @@ export interface Outlet {
   readonly bufferedAmount: number
   /** Largest message the outlet takes. */
   readonly messageLimit: number
+  /** Whether it takes no more messages for now, whatever the bytes (too many are unacknowledged). */
+  readonly blocked: boolean
   /** Bytes that may be handed over now, before its buffers are read again. */
   room (): number
   /** Hands over one message; `whole` when it is a message rather than stream bytes. Throws when it cannot. */
@@ -263,7 +265,7 @@ export class ChannelSender {
     const channel = this.channel
     if (this.state !== 'open' || !channel) return
     const sendPartial = partial || this.flushCallbacks.length > 0
-    while (this.queue.length > 0 && this.credit > 0) {
+    while (this.queue.length > 0 && this.credit > 0 && !this.outlet?.blocked) {
       if (isBlob(this.queue[0].data)) {
         this.readBlob(this.queue[0])
         return
@@ -296,7 +298,7 @@ export class ChannelSender {
       this.flushCallbacks = []
       for (const cb of cbs) cb()
     }
-    if ((this.queue.length > 0 && this.credit <= 0) || this.callbacks.length > 0 || this.flushCallbacks.length > 0) {
+    if ((this.queue.length > 0 && (this.credit <= 0 || this.outlet?.blocked === true)) || this.callbacks.length > 0 || this.flushCallbacks.length > 0) {
       this.waitForDrain()
     }
   }

@@ -18,6 +18,7 @@ import { CliError, EXIT, messageOf, systemErrorCode, type ExitCode } from './err
 import { DEFAULT_SERVER, type CliValues } from './options'
 import { formatBytes } from './output'
 import { USAGE } from './usage'
+import { stripesOption } from './connection'
 
 /** Label of chat lines. */
 export const CHAT_LABEL = 'chat'
@@ -39,7 +40,8 @@ export async function room (values: CliValues, rest: string[]): Promise<ExitCode
   const name = cleanText(values.name ?? defaultName()).slice(0, 64) || 'anonymous'
   const driver = new WebSocketDriver({ url, maxReconnectDelay: 2000 })
   const config: RTCConfiguration | undefined = values['no-stun'] ? { iceServers: [] } : undefined
-  const chat = new Room({ id, driver, config })
+  const stripes = stripesOption(values)
+  const chat = new Room({ id, driver, config, stripes })
   const out = (line: string): void => { process.stdout.write(line + '\n') }
   const note = (line: string): void => { if (!values.quiet) process.stderr.write(line + '\n') }
   const pending = new Set<Promise<unknown>>()

@@ -23,7 +23,7 @@ const SEND_SYNOPSIS = `duplex-peer send FILE [--to ID] [--id ID] [--server URL] 
       Sends FILE. With --to, sends to a waiting receiver; without, waits under
       ID (or an id the server hands out) for a receiver.`
 
-const ROOM_SYNOPSIS = `duplex-peer room ROOM [--name NAME] [--server URL]
+const ROOM_SYNOPSIS = `duplex-peer room ROOM [--name NAME] [--server URL] [--stripes N]
       A terminal chat in ROOM, with the browsers of the --demo page and other
       terminals: lines typed are sent to everyone; /send FILE, /who, /quit.`
 
@@ -58,7 +58,7 @@ Options:
   --server URL   signaling server, e.g. http://host:9000/ or https://host/path?key=KEY
                  (default $DUPLEX_PEER_SERVER or ${DEFAULT_SERVER})
   --no-stun      no STUN servers (local networks only)
-  --stripes N    send, receive: up to N WebRTC connections per transfer
+  --stripes N    send, receive, room: up to N WebRTC connections per transfer
                  (1 to 8, or auto; default 1)
   --quiet        no progress output
   -h, --help     this text (COMMAND --help: that command's)
@@ -140,6 +140,9 @@ Options:
   -s, --server URL   the server: http://host:9000/ (its relay is at /rooms), or
                      the relay's ws:// URL (default $DUPLEX_PEER_SERVER or ${DEFAULT_SERVER})
   --no-stun          no STUN servers (local networks only)
+  --stripes N|auto   carry transfers to each peer over up to N WebRTC
+                     connections (1 to 8, or auto; default 1), with peers
+                     that allow it too
   -q, --quiet        no status lines or progress bars on stderr
   -h, --help         this text
 

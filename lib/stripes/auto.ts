@@ -5,9 +5,10 @@
  *
  * Start with one connection. Never add on a loopback-class round trip (below
  * {@link AUTO_MIN_RTT}), where a second association only costs CPU. Otherwise,
- * after two busy periods at the current count, double it (up to the agreed
- * maximum); after a period for the new connections to ramp up and two busy
- * periods more, keep them if throughput rose by at least
+ * after two busy periods at the current count, go up a step (1 → 4, then
+ * doubling, up to the agreed maximum: a first step of 4 reaches a useful count
+ * in one probe rather than two); after a period for the new connections to
+ * ramp up and two busy periods more, keep them if throughput rose by at least
  * {@link AUTO_MIN_GAIN}, else drop them again and stay.
  */
 import { AUTO_BUSY_BYTES, AUTO_MIN_GAIN, AUTO_MIN_RTT } from './constants'
@@ -109,7 +110,7 @@ export class AutoStripes {
 
   private grow (why: string): AutoDecision {
     this.previousCount = this.countValue
-    this.countValue = Math.min(this.max, this.countValue * 2)
+    this.countValue = Math.min(this.max, this.countValue === 1 ? 4 : this.countValue * 2)
     this.stateValue = 'ramping'
     this.rampWaits = 0
     return { action: 'add', count: this.countValue, reason: `${why}: trying ${this.countValue}` }

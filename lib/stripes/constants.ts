@@ -14,10 +14,18 @@ export const STRIPE_OPEN_TIMEOUT = 20000
 export const STRIPE_DISCONNECT_TIMEOUT = 3000
 /** A stripe whose send buffer holds data and has not gone down for this long (ms) has failed. */
 export const STRIPE_STALL_TIMEOUT = 5000
+/**
+ * Most frames a sender has beyond the remote's last credit, and so most a
+ * receiver holds: the window counts bytes, and a burst of small `send()`
+ * messages would otherwise be thousands of frames.
+ */
+export const MAX_FRAMES_AHEAD = 8192
+/** A receiver sends a credit once it has delivered this many frames since the last one (as well as every quarter window). */
+export const CREDIT_FRAMES = 1024
 /** Round trips below this (seconds) are loopback-class: `'auto'` never adds a connection. */
 export const AUTO_MIN_RTT = 0.004
 /** How often `'auto'` measures throughput (ms). */
-export const AUTO_PERIOD = 1000
+export const AUTO_PERIOD = 500
 /** Least throughput gain (fraction) for `'auto'` to keep a connection it added. */
 export const AUTO_MIN_GAIN = 0.15
 /** Least bytes moved in a period for `'auto'` to count the stream as busy. */

@@ -19,6 +19,8 @@ export class StripeInlet {
   private readonly host: InletHost
   private readonly reassembler: Reassembler
   private readonly maxBytes: number
+  private readonly maxFrames: number
+  private framesOut = 0
   /** Unframed bytes delivered from the peer's own channel. */
   private raw = 0
   /** The remote's switch point; `null` until its `framed` arrives. */
@@ -29,12 +31,19 @@ export class StripeInlet {
   private waiting: Chunk[] = []
   private waitingBytes = 0
 
-  /** `maxBytes`: most payload bytes held (out of order, or waiting for the switch point). */
-  constructor (maxBytes: number, host: InletHost) {
+  /**
+   * `maxBytes`: most payload bytes held out of order, and most held in order
+   * waiting for the switch point; `maxFrames`: most frames held either way.
+   */
+  constructor (maxBytes: number, maxFrames: number, host: InletHost) {
     this.host = host
     this.maxBytes = maxBytes
-    this.reassembler = new Reassembler({ maxHeldBytes: maxBytes, maxHeldChunks: Math.ceil(maxBytes / 1024) })
+    this.maxFrames = maxFrames
+    this.reassembler = new Reassembler({ maxHeldBytes: maxBytes, maxHeldChunks: maxFrames })
   }
+
+  /** Frames delivered so far. */
+  get deliveredFrames (): number { return this.framesOut }
 
   /** Payload bytes delivered from frames so far. */
   get framedBytes (): number { return this.reassembler.deliveredBytes - this.waitingBytes }
@@ -66,7 +75,7 @@ export class StripeInlet {
       : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null
     const chunk = bytes && decodeFrame(bytes)
     if (!chunk) return this.host.violated(k, makeError('not a frame', ErrorCode.STRIPE_PROTOCOL))
-    if (chunk.payload.byteLength + this.waitingBytes > this.maxBytes) {
+    if (chunk.payload.byteLength + this.waitingBytes > this.maxBytes || this.waiting.length >= this.maxFrames) {
       return this.host.violated(k, makeError('frames past the window', ErrorCode.STRIPE_PROTOCOL))
     }
     const result = this.reassembler.push(chunk)
@@ -84,7 +93,10 @@ export class StripeInlet {
     const chunks = this.waiting
     this.waiting = []
     this.waitingBytes = 0
-    for (const c of chunks) this.host.deliver(toChunk(c))
+    for (const c of chunks) {
+      this.framesOut++
+      this.host.deliver(toChunk(c))
+    }
   }
 }
 

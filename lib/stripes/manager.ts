@@ -11,7 +11,10 @@
  * side has sent its own and read the remote's, it stays at one connection. So
  * simple-peer (no control channel), an older duplex-peer (ignores the
  * message) and `stripes: 1` (sends nothing: the wire is byte for byte as
- * before) all fall back silently.
+ * before) all fall back silently. Until the count is known (at most
+ * {@link STRIPE_AGREE_TIMEOUT} ms after connecting) the peer's channel is
+ * kept to a small buffer: what goes unframed crosses the first connection
+ * ahead of everything framed.
  *
  * ## Channels and connections
  * Stripe 0 is a second data channel on the peer's own connection, labelled
@@ -22,24 +25,42 @@
  * offer, answer or candidate. Media stays on the peer's own connection.
  *
  * ## Switching to frames
- * Each side's sender switches on its own once at least two stripes are open:
- * it sends `{ t: 'framed', at }`, `at` being the bytes it sent on the peer's
- * data channel until then, and from then on every message (a piece of the
- * byte stream, or a whole `send()` message) is a numbered frame on a stripe
- * channel (`outlet.ts`). The peer's data channel only ever carries unframed
- * bytes, and stripe channels only frames, so nothing has to be told apart.
- * The receiver delivers frames in order once `at` unframed bytes have arrived
- * (`inlet.ts`).
+ * Each side's sender switches on its own once the count is agreed and stripe
+ * 0 is open: it sends `{ t: 'framed', at }`, `at` being the bytes it sent on
+ * the peer's data channel until then, and from then on every message (a
+ * piece of the byte stream, or a whole `send()` message) is a numbered frame
+ * on a stripe channel (`outlet.ts`); extra stripes join as they open. The
+ * peer's data channel only ever carries unframed bytes, and stripe channels
+ * only frames, so nothing has to be told apart. The receiver delivers frames
+ * in order once `at` unframed bytes have arrived (`inlet.ts`).
+ *
+ * ## Scheduling
+ * A receiver acknowledges what arrives on each stripe (a decimal text message
+ * on that stripe's channel, at most one per turn of its event loop). From
+ * those acks the sender knows each stripe's bytes in flight and delivery
+ * rate, and gives each frame to the stripe that would deliver it first,
+ * within a per-stripe cap of about half a second of its rate
+ * (`scheduler.ts`): a slow or lossy stripe holds only its own share.
  *
  * ## Windows, failure and re-sending
  * The stream-wide window of `flow.ts` still applies, scaled by the stripes
- * open; the receiver accepts up to its own `max` times the window. A frame is
- * kept until the remote's credit covers it; a stripe that fails (its
- * connection or channel fails or closes, ICE stays disconnected, its send
- * buffer stalls, or it breaks the protocol) is closed, `{ t: 'stripe-close', k }`
- * is sent, and its unacknowledged frames go again on the others; the receiver
- * drops duplicates. Losing the peer's own connection ends the peer, as before.
- * `end()` stays lossless: `fin` counts stream bytes, framed or not.
+ * open; the receiver accepts up to its own `max` times the window, and at
+ * most {@link MAX_FRAMES_AHEAD} frames (a burst of tiny `send()` messages
+ * would otherwise be thousands). A frame is kept until the remote's credit
+ * covers it; a stripe that fails (its connection or channel fails or closes,
+ * ICE stays disconnected, its acks stop for `STRIPE_STALL_TIMEOUT` ms
+ * while frames wait, or it breaks the protocol) is closed,
+ * `{ t: 'stripe-close', k }` is sent, and its unacknowledged frames go again
+ * on the others; the receiver drops duplicates. Losing the peer's own
+ * connection ends the peer, as before; with no stripe left at all, frames
+ * wait a few seconds for that end before the peer fails with
+ * `ERR_DATA_CHANNEL`. `end()` stays lossless: `fin` counts stream bytes,
+ * framed or not.
+ *
+ * ## `'auto'`
+ * The initiator decides (`auto.ts`): one connection, never more on a
+ * loopback-class round trip, otherwise more while measured throughput rises.
+ * Its decisions go to `debug` and to the `stripes` report of `getStats()`.
  */
 import type { ChannelSender } from '../sender'
 import type { FlowControl } from '../flow'
@@ -48,7 +69,7 @@ import { makeError, ErrorCode, type PeerError } from '../errors'
 import type { WebRTCImplementation } from '../webrtc'
 import type { Buffer } from 'buffer'
 import { Timers } from '../timers'
-import { AUTO_PERIOD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPES_VERSION } from './constants'
+import { AUTO_PERIOD, CREDIT_FRAMES, MAX_FRAMES_AHEAD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPES_VERSION } from './constants'
 import { parseStripeMessage, STRIPE_MESSAGE_TYPES, type StripeMessage, type StripeSignal } from './messages'
 import { StripeConnection, readRoundTripTime } from './connection'
 import { StripedOutlet } from './outlet'
@@ -104,6 +125,9 @@ export function normaliseStripes (value: unknown): StripesOption {
   return 1
 }
 
+/** How long (ms) a stream with no stripe left waits for the peer to end before failing it. */
+const ORPHAN_TIMEOUT = 5000
+
 /** The peer's channel buffer (bytes) until the count is agreed. */
 const UNAGREED_HIGH_WATER_MARK = 64 * 1024
 
@@ -123,8 +147,9 @@ export class StripeManager {
   private outlet: StripedOutlet | null = null
   private readonly inlet: StripeInlet
   private readonly decisions: string[] = []
-  private readonly timers = new Timers<'auto' | 'hold'>()
+  private readonly timers = new Timers<'auto' | 'hold' | 'orphan'>()
   private lastMoved = 0
+  private framesAtCredit = 0
   private closed = false
 
   constructor (option: StripesOption, host: StripeHost) {
@@ -132,7 +157,7 @@ export class StripeManager {
     host.sender.limit(UNAGREED_HIGH_WATER_MARK)
     this.option = option
     this.localMax = option === 'auto' ? MAX_STRIPES : option
-    this.inlet = new StripeInlet(RECEIVE_WINDOW * this.localMax, {
+    this.inlet = new StripeInlet(RECEIVE_WINDOW * this.localMax, MAX_FRAMES_AHEAD, {
       deliver: chunk => this.host.deliver(chunk),
       violated: (k, err) => this.fail(k, err.message)
     })
@@ -207,6 +232,12 @@ export class StripeManager {
     if (this.outlet || this.closed || this.timers.has('hold')) return
     this.timers.set('hold', STRIPE_AGREE_TIMEOUT, () => this.unavailable(`no agreement ${STRIPE_AGREE_TIMEOUT} ms after connecting`))
   }
+
+  /** Whether enough frames were delivered since the last credit for another to be due. */
+  creditDue (): boolean { return this.inlet.deliveredFrames - this.framesAtCredit >= CREDIT_FRAMES }
+
+  /** A credit was sent. */
+  creditSent (): void { this.framesAtCredit = this.inlet.deliveredFrames }
 
   /** The remote consumed `n` bytes of this side's stream. */
   credited (n: number): void { this.outlet?.acknowledge(n) }
@@ -328,18 +359,29 @@ export class StripeManager {
     if (this.closed) return
     this.host.debug('stripe %d open', k)
     let received = 0
+    let ackPending = false
+    const ack = (): void => {
+      ackPending = false
+      if (this.closed || !this.open.has(k)) return
+      try { channel.send(String(received)) } catch { /* closing: the remote's stall check covers it */ }
+    }
     channel.onmessage = event => {
       const data: unknown = event.data
       if (typeof data === 'string') return this.onAck(k, data)
       if (!(data instanceof ArrayBuffer)) return this.fail(k, 'not a frame')
       this.inlet.onFrame(k, data)
       received += data.byteLength
-      // Stripe acks: what arrived on this stripe, for the sender's scheduler (scheduler.ts).
-      try { channel.send(String(received)) } catch { /* closing: the remote's stall check covers it */ }
+      // Stripe acks: what arrived on this stripe, for the sender's scheduler (scheduler.ts);
+      // one per turn of the event loop, however many frames arrived in it.
+      if (!ackPending) {
+        ackPending = true
+        setTimeout(ack, 0)
+      }
     }
     channel.onbufferedamountlow = () => this.host.drained()
     this.open.set(k, { channel, maxMessageSize })
     if (this.outlet) {
+      this.timers.clear('orphan')
       this.outlet.add(k, channel, maxMessageSize)
       this.resizeWindow()
       this.host.drained()
@@ -398,12 +440,15 @@ export class StripeManager {
     const wasOpen = this.open.delete(k)
     if (tell && k !== 0) this.host.flow.sendControl({ t: 'stripe-close', k })
     if (!wasOpen || !this.outlet) return
-    try {
-      this.outlet.remove(k)
-    } catch (err) {
-      return this.host.failed(err as PeerError)
-    }
+    this.outlet.remove(k)
     this.resizeWindow()
+    if (this.outlet.ids.length === 0) {
+      // Frames wait for a stripe. When the peer's own connection is going, its end follows
+      // shortly and ends the peer; if it does not, the stream cannot go on.
+      this.timers.set('orphan', ORPHAN_TIMEOUT, () => {
+        this.host.failed(makeError('every stripe of the stream closed', ErrorCode.DATA_CHANNEL))
+      })
+    }
   }
 
   private scheduleAuto (): void {

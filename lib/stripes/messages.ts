@@ -82,7 +82,7 @@ function parseSignal (s: unknown): StripeSignal | PeerError {
       type,
       candidate: {
         candidate: c.candidate,
-        sdpMid: (c.sdpMid as string | null | undefined) ?? null,
+        sdpMid: (c.sdpMid) ?? null,
         sdpMLineIndex: (c.sdpMLineIndex as number | null | undefined) ?? null
       }
     }

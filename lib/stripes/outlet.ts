@@ -6,9 +6,8 @@
  * its frames re-sent on the others.
  */
 import { Buffer } from 'buffer'
-import { makeError, ErrorCode } from '../errors'
 import type { Outlet } from '../sender'
-import { STRIPE_STALL_TIMEOUT } from './constants'
+import { MAX_FRAMES_AHEAD, STRIPE_STALL_TIMEOUT } from './constants'
 import { encodeFrame, FLAG_MESSAGE, FLAG_TEXT, FRAME_HEADER_BYTES } from './reassembly'
 import { StripeScheduler } from './scheduler'
 
@@ -30,6 +29,9 @@ interface Sent {
   /** Stream offset just past this frame's payload. */
   end: number
 }
+
+/** The stripe of a frame that waits for one (none is open). */
+const PARKED = -1
 
 /** Default largest message of a stripe whose connection does not say. */
 const DEFAULT_STRIPE_MESSAGE_SIZE = 64 * 1024
@@ -81,15 +83,23 @@ export class StripedOutlet implements Outlet {
       maxMessageSize: maxMessageSize && maxMessageSize > FRAME_HEADER_BYTES ? maxMessageSize : DEFAULT_STRIPE_MESSAGE_SIZE
     })
     this.scheduler.add(k, this.now())
+    this.replace(PARKED)
   }
 
   /**
    * Stops sending on stripe `k` and sends its unacknowledged frames again on
-   * the others. Throws `ERR_DATA_CHANNEL` when no stripe is left to take them.
+   * the others. With no stripe left, frames wait for one to be added: the
+   * last to go is the peer's own connection, whose end ends the peer.
    */
   remove (k: number): void {
     if (!this.stripes.delete(k)) return
     this.scheduler.remove(k)
+    const moved = this.replace(k)
+    if (moved > 0) this.host.debug('stripe %d dropped: %d frames sent again', k, moved)
+  }
+
+  /** Places again every unacknowledged frame last sent on `k` ({@link PARKED}: on none). */
+  private replace (k: number): number {
     let moved = 0
     for (let i = this.unackedHead; i < this.unacked.length; i++) {
       const sent = this.unacked[i]
@@ -97,7 +107,7 @@ export class StripedOutlet implements Outlet {
       sent.stripe = this.place(sent.frame)
       moved++
     }
-    if (moved > 0) this.host.debug('stripe %d dropped: %d frames sent again', k, moved)
+    return moved
   }
 
   /** The remote consumed `n` stream bytes in all: frames wholly below it are done with. */
@@ -107,6 +117,11 @@ export class StripedOutlet implements Outlet {
       this.unacked = this.unacked.slice(this.unackedHead)
       this.unackedHead = 0
     }
+  }
+
+  /** Past the frame bound: nothing more until a credit frees some (see {@link MAX_FRAMES_AHEAD}). */
+  get blocked (): boolean {
+    return this.unacked.length - this.unackedHead >= MAX_FRAMES_AHEAD
   }
 
   room (): number {
@@ -137,18 +152,20 @@ export class StripedOutlet implements Outlet {
     this.unacked.push({ frame, stripe, end: this.offset })
   }
 
-  /** Sends `frame` on the best stripe; returns its index. A stripe whose send throws is dropped. */
+  /**
+   * Sends `frame` on the best stripe; returns its index, or {@link PARKED}
+   * when there is none. A stripe whose send throws is dropped.
+   */
   private place (frame: Uint8Array): number {
     for (;;) {
       const k = this.scheduler.pick(frame.byteLength) ?? this.scheduler.leastLoaded()
-      if (k === null) throw makeError('every stripe of the stream failed', ErrorCode.DATA_CHANNEL)
+      if (k === null) return PARKED
       const stripe = this.stripes.get(k)!
       try {
         stripe.channel.send(frame as never)
         this.scheduler.handed(k, frame.byteLength, this.now())
         return k
       } catch (err) {
-        if (k === 0) throw makeError(err, ErrorCode.DATA_CHANNEL)
         // Its other frames go elsewhere; then this one, on the next turn.
         this.remove(k)
         this.host.stalled(k, `send failed: ${(err as Error).message}`)

@@ -12,8 +12,10 @@
  * the stripe under its cap that would deliver it soonest,
  * `(inFlight + size) / rate`. So a slow or lossy stripe holds only about
  * `horizon` seconds of the stream, and a stripe that speeds up shows it
- * within one horizon (its cap is never below the bandwidth-delay product it
- * needs once `horizon` exceeds the round trip).
+ * within one horizon. On a path whose round trip approaches the horizon, the
+ * cap would fall below the bandwidth-delay product and each measurement would
+ * come out lower than the last: the horizon of a stripe is therefore at least
+ * twice the shortest time it took to acknowledge a frame.
  */
 
 /** Tuning of a {@link StripeScheduler}. */
@@ -51,6 +53,10 @@ interface StripeState {
   sampleAcked: number
   /** Whether the stripe stayed busy (in flight at least half its cap) since `sampleStart`. */
   sampleBusy: boolean
+  /** Shortest time from handing a frame over to its ack (ms). */
+  minDelay: number
+  /** A frame being timed: acknowledged once `acked` reaches `target`. */
+  probe: { target: number, time: number } | null
 }
 
 export class StripeScheduler {
@@ -64,7 +70,7 @@ export class StripeScheduler {
   /** Starts scheduling onto stripe `id` at time `now` (ms). */
   add (id: number, now: number): void {
     if (this.stripes.has(id)) return
-    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false })
+    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false, minDelay: Infinity, probe: null })
   }
 
   /** Stops scheduling onto stripe `id` (it failed or closed). */
@@ -87,6 +93,7 @@ export class StripeScheduler {
       s.sampleBusy = true
     }
     s.handed += bytes
+    if (!s.probe) s.probe = { target: s.handed, time: now }
   }
 
   /**
@@ -100,6 +107,10 @@ export class StripeScheduler {
     if (!(total >= s.acked && total <= s.handed)) return false
     if (total > s.acked) s.waitingSince = total < s.handed ? now : null
     s.acked = total
+    if (s.probe && total >= s.probe.target) {
+      s.minDelay = Math.min(s.minDelay, now - s.probe.time)
+      s.probe = null
+    }
     const dt = now - s.sampleStart
     if (dt >= this.opts.sampleInterval) {
       if (s.sampleBusy) {
@@ -130,7 +141,8 @@ export class StripeScheduler {
   cap (id: number): number {
     const s = this.stripes.get(id)
     if (!s) return 0
-    const { horizon, minCap, maxCap } = this.opts
+    const { minCap, maxCap } = this.opts
+    const horizon = Number.isFinite(s.minDelay) ? Math.max(this.opts.horizon, 2 * s.minDelay / 1000) : this.opts.horizon
     return Math.min(maxCap, Math.max(minCap, s.rate * horizon))
   }
 

@@ -56,8 +56,8 @@ test('auto: an unknown round trip waits, then decides on the first known one', t
   t.equal(auto.period(MB, WAN_RTT, 1).reason, 'measuring', 'first sample')
   t.equal(auto.period(MB, null, 1).reason, 'round trip time unknown', 'needed on every period at 1')
   t.equal(auto.period(MB, WAN_RTT, 1).action, 'add', 'second sample')
-  t.equal(auto.period(MB, null, 2).reason, 'ramping up', 'not needed past 1')
-  t.equal(auto.period(MB, null, 2).reason, 'measuring')
+  t.equal(auto.period(MB, null, 4).reason, 'ramping up', 'not needed past 1')
+  t.equal(auto.period(MB, null, 4).reason, 'measuring')
   t.end()
 })
 
@@ -78,15 +78,17 @@ test('auto: idle periods never add, whatever the round trip', t => {
   t.end()
 })
 
-test('auto: throughput rising with connections doubles the count 1→2→4→8 and settles at the maximum', t => {
+test('auto: throughput rising with connections goes 1→4→8 and settles at the maximum', t => {
   const auto = new AutoStripes(8)
   const log = run(auto, 40, open => open * MB)
-  t.deepEqual(counts(log), ['add 2', 'add 4', 'add 8'])
+  t.deepEqual(counts(log), ['add 4', 'add 8'])
   t.equal(auto.count, 8)
   t.equal(auto.state, 'settled')
   t.ok(/maximum/.test(log.filter(d => d.state === 'settled')[0].reason), 'settled: the maximum')
   const three = new AutoStripes(3)
-  t.deepEqual(counts(run(three, 40, open => open * MB)), ['add 2', 'add 3'], 'up to the agreed maximum, not past it')
+  t.deepEqual(counts(run(three, 40, open => open * MB)), ['add 3'], 'up to the agreed maximum, not past it')
+  const six = new AutoStripes(6)
+  t.deepEqual(counts(run(six, 40, open => open * MB)), ['add 4', 'add 6'], 'doubling stops at the agreed maximum')
   t.equal(three.count, 3)
   const one = new AutoStripes(1)
   t.deepEqual(counts(run(one, 10, open => open * MB)), [], 'a maximum of 1 never adds')
@@ -95,16 +97,16 @@ test('auto: throughput rising with connections doubles the count 1→2→4→8 a
 })
 
 test('auto: a gain below 15 % drops back to the previous count and settles', t => {
-  // Linear to 2 connections, then flat.
+  // Linear to 4 connections, then flat.
   const auto = new AutoStripes(8)
-  const log = run(auto, 40, open => Math.min(open, 2) * MB)
-  t.deepEqual(counts(log), ['add 2', 'add 4', 'drop 2'])
-  t.equal(auto.count, 2)
+  const log = run(auto, 40, open => Math.min(open, 4) * MB)
+  t.deepEqual(counts(log), ['add 4', 'add 8', 'drop 4'])
+  t.equal(auto.count, 4)
   t.equal(auto.state, 'settled')
   t.ok(log.slice(log.findIndex(d => d.action === 'drop') + 1).every(d => d.action === 'hold' && d.reason === 'settled'), 'then holds')
   // Just under and just over the bound.
   const under = new AutoStripes(8)
-  t.deepEqual(counts(run(under, 20, open => (open === 1 ? 100 : 100 * (1 + AUTO_MIN_GAIN) - 1) * MB / 10)), ['add 2', 'drop 1'], 'just under: back to 1')
+  t.deepEqual(counts(run(under, 20, open => (open === 1 ? 100 : 100 * (1 + AUTO_MIN_GAIN) - 1) * MB / 10)), ['add 4', 'drop 1'], 'just under: back to 1')
   const over = new AutoStripes(2)
   t.deepEqual(counts(run(over, 20, open => (open === 1 ? 100 : 100 * (1 + AUTO_MIN_GAIN) + 1) * MB / 10)), ['add 2'], 'just over: kept')
   t.equal(over.count, 2)
@@ -117,9 +119,9 @@ test('auto: connections failing to open do not block it (rampWaits)', t => {
   const log = run(auto, 30, open => open * MB, { opens: () => 1 })
   const added = log.findIndex(d => d.action === 'add')
   t.ok(added >= 0, 'it adds')
-  const waits = log.slice(added + 1).filter(d => /waiting for 1 connections to open/.test(d.reason)).length
+  const waits = log.slice(added + 1).filter(d => /waiting for 3 connections to open/.test(d.reason)).length
   t.equal(waits, 4, 'waits a few periods for them')
-  t.deepEqual(counts(log), ['add 2', 'drop 1'], 'then measures what it has: no gain, back to 1')
+  t.deepEqual(counts(log), ['add 4', 'drop 1'], 'then measures what it has: no gain, back to 1')
   t.equal(auto.state, 'settled', 'and settles, not stuck ramping')
   t.end()
 })
