@@ -48,6 +48,17 @@ for (const pairs of [1, 2, 10]) {
   })
 }
 
+test(`${RUNS / 2} natural exits after 2 pairs with 4 stripes each (extra connections too): status 0, every connection collected`, async t => {
+  t.timeoutAfter(5 * 60 * 1000)
+  const results = await runMany(RUNS / 2, ['2', '--stripes', '4'])
+  const counts = tally(results)
+  t.deepEqual(counts, { 'status 0': RUNS / 2 }, `every run exited normally by itself (${JSON.stringify(counts)})`)
+  const collected = results.map(r => COLLECTED.exec(r.stderr)).filter(m => m && m[1] === m[2] && Number(m[2]) > 4)
+  t.equal(collected.length, RUNS / 2, 'each run collected all its closed connections, more than the 4 of the peers themselves')
+  const failed = results.find(r => r.code !== 0 || r.signal)
+  if (failed) t.comment(failed.stderr.slice(-2000))
+})
+
 test('closed connections the application still holds: the process ends early, normally', async t => {
   const results = await runMany(20, ['2', '--keep'])
   t.deepEqual(tally(results), { 'status 0': 20 }, 'every run exited with status 0')

@@ -230,7 +230,14 @@ export class StripeManager {
   release (): void {
     this.inlet.release()
     if (this.outlet || this.closed || this.timers.has('hold')) return
-    this.timers.set('hold', STRIPE_AGREE_TIMEOUT, () => this.unavailable(`no agreement ${STRIPE_AGREE_TIMEOUT} ms after connecting`))
+    this.timers.set('hold', STRIPE_AGREE_TIMEOUT, () => {
+      if (this.agreed > 1) {
+        this.host.debug('stripes: agreed, but no stripe open %d ms after connecting', STRIPE_AGREE_TIMEOUT)
+        this.settled()
+      } else {
+        this.unavailable(`no agreement ${STRIPE_AGREE_TIMEOUT} ms after connecting`)
+      }
+    })
   }
 
   /** Whether enough frames were delivered since the last credit for another to be due. */

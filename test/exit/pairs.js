@@ -9,6 +9,8 @@
 //     --exit-code C   set process.exitCode = C once the peers are closed
 //     --exit C        call process.exit(C) 50 ms after the peers are closed
 //     --listener C    an `exit` listener sets process.exitCode = C
+//     --stripes N     peers with `stripes: N`: the late half is destroyed once
+//                     all N stripes are open (extra connections included)
 //
 // Half of the pairs are destroyed as soon as they connect, right after a
 // write (with @roamhq/wrtc, a connection closed that early is the one most
@@ -23,11 +25,22 @@ const { values, positionals } = parseArgs({
     keep: { type: 'boolean' },
     'exit-code': { type: 'string' },
     exit: { type: 'string' },
-    listener: { type: 'string' }
+    listener: { type: 'string' },
+    stripes: { type: 'string' }
   }
 })
 const pairs = Number(positionals[0]) || 1
 const config = { iceServers: [] }
+const stripes = Number(values.stripes) || 1
+
+/** Resolves once `peer` has all its stripes open (at once without stripes). */
+async function allStriped (peer) {
+  while (stripes > 1 && !peer.destroyed) {
+    const report = (await peer.getStats().catch(() => [])).find(r => r.type === 'stripes')
+    if (report && report.open.length === stripes) return
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
 /** With --keep: closed connections the application still references (global: reachable until exit). */
 const held = globalThis.heldConnections = []
 
@@ -35,8 +48,8 @@ if (values.listener !== undefined) process.on('exit', () => { process.exitCode =
 
 function pair (i) {
   return new Promise((resolve, reject) => {
-    const a = new Peer({ initiator: true, config })
-    const b = new Peer({ config })
+    const a = new Peer({ initiator: true, config, stripes })
+    const b = new Peer({ config, stripes })
     if (values.keep) held.push(a._pc, b._pc)
     a.on('signal', s => b.signal(s))
     b.on('signal', s => a.signal(s))
@@ -51,8 +64,8 @@ function pair (i) {
       a.write('hello')
       if (early) { a.destroy(); b.destroy() }
     })
-    b.on('data', () => {
-      if (!early) { a.destroy(); b.destroy() }
+    b.once('data', () => {
+      if (!early) allStriped(a).then(() => allStriped(b)).then(() => { a.destroy(); b.destroy() })
     })
   })
 }
