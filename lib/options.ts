@@ -123,7 +123,8 @@ export interface PeerOptions extends DuplexOptions {
    * first one, so nothing changes for signaling. The application still sees
    * one stream, in order; media stays on the first connection. Worth it on
    * long or lossy paths, where one connection's SCTP window caps throughput.
-   * Not in simple-peer.
+   * Counts above 8 mean 8; anything other than a number of at least 1 or
+   * `'auto'` means 1. Not in simple-peer.
    * @defaultValue `1` (one connection, exactly as without the option)
    * @example
    * ```js

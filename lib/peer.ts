@@ -21,6 +21,7 @@ import { checkConfiguration } from './validation'
 import { FlowControl, CHANNEL_PROTOCOL, CONTROL_LABEL, CONTROL_GRACE } from './flow'
 import { StripeManager, normaliseStripes, type StripeHost } from './stripes/manager'
 import { STRIPE_LABEL } from './stripes/constants'
+import { noStripesReply } from './stripes/messages'
 import { collectStats, type StatsReport } from './stats'
 import { DataChannelLink, readLabel, readProtocol } from './channel'
 import { settleTransport, type SettleHost } from './settle'
@@ -233,7 +234,11 @@ class Peer extends Duplex {
       credited: n => this.stripes?.credited(n),
       creditDue: () => this.stripes?.creditDue() ?? false,
       creditSent: () => this.stripes?.creditSent(),
-      other: message => this.stripes?.onControl(message)
+      other: message => {
+        if (this.stripes) return this.stripes.onControl(message)
+        const reply = noStripesReply(message)
+        if (reply) this.flow.sendControl(reply)
+      }
     })
     const stripes = normaliseStripes(options.stripes)
     if (stripes !== 1 && this.wrtc) this.stripes = new StripeManager(stripes, this.stripeHost())

@@ -195,7 +195,7 @@ for (const ourSide of ['initiator', 'non-initiator']) {
   })
 }
 
-test('stripes allowed on one side only: one connection each, the wire as before', async t => {
+test('stripes allowed on one side only: one connection each, data intact', async t => {
   for (const [optsA, optsB] of [[{ stripes: 4 }, {}], [{}, { stripes: 4 }], [{ stripes: 4 }, { stripes: 1 }]]) {
     const counted = { a: countingWrtc(), b: countingWrtc() }
     const [a, b] = pair({ ...optsA, wrtc: counted.a.wrtc }, { ...optsB, wrtc: counted.b.wrtc })

@@ -21,6 +21,15 @@ export type StripeMessage =
   /** The sender's stream bytes from `at` on travel as frames on the stripes. */
   | { t: 'framed', at: number }
 
+/**
+ * The answer of a peer that does not stripe (`stripes: 1`) to the remote's
+ * `stripes` message, so that the remote need not wait to learn it; `null` for
+ * any other message. Only ever sent to a peer that asked.
+ */
+export function noStripesReply (message: Record<string, unknown>): StripeMessage | null {
+  return message.t === 'stripes' ? { t: 'stripes', v: STRIPES_VERSION, max: 1, auto: false } : null
+}
+
 /** Longest SDP accepted in a stripe signal (characters). */
 export const MAX_SDP_LENGTH = 64 * 1024
 /** Longest ICE candidate line accepted (characters). */

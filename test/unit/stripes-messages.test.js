@@ -202,3 +202,12 @@ test('stripe messages: each invalid field, with its reason', t => {
   }
   t.end()
 })
+
+test('noStripesReply: a peer without stripes answers a stripes message with max 1, and nothing else', t => {
+  const { noStripesReply } = lib('stripes/messages.js')
+  t.deepEqual(noStripesReply({ t: 'stripes', v: 1, max: 4 }), { t: 'stripes', v: 1, max: 1, auto: false })
+  for (const t2 of ['stripe', 'stripe-close', 'framed', 'credit', undefined]) t.equal(noStripesReply({ t: t2 }), null, `${t2}: no reply`)
+  const reply = noStripesReply({ t: 'stripes' })
+  t.ok(!(parseStripeMessage(reply) instanceof Error), 'the reply parses')
+  t.end()
+})
