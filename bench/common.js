@@ -139,21 +139,26 @@ function rawPair () {
   })
   pair.ready.catch(() => {})
   pair.close = async () => {
-    for (const ch of [pair.send, pair.recv]) {
-      if (!ch) continue
-      ch.onmessage = ch.onopen = ch.onclose = null
-      try { ch.close() } catch {}
-    }
-    for (const pc of [a, b]) {
-      pc.onicecandidate = pc.ondatachannel = null
-      try { pc.close() } catch {}
-    }
+    closeRaw([pair.send, pair.recv], [a, b])
     await sleep(0)
   }
   return pair
 }
 
 /** Signal filter: drops ICE-TCP candidates, so that only UDP is tried. */
+/** Closes raw channels and connections, with no more events from them. */
+function closeRaw (channels, connections) {
+  for (const ch of channels) {
+    if (!ch) continue
+    ch.onmessage = ch.onopen = ch.onclose = null
+    try { ch.close() } catch {}
+  }
+  for (const pc of connections) {
+    pc.onicecandidate = pc.ondatachannel = null
+    try { pc.close() } catch {}
+  }
+}
+
 function udpOnly (data) {
   const line = data && data.candidate && data.candidate.candidate
   return !(typeof line === 'string' && / tcp /i.test(line))
@@ -242,6 +247,7 @@ function mdTable (rows, align) {
 }
 
 module.exports = {
+  closeRaw,
   load, PC_CONFIG, IMPLS, KIB, MIB, GIB,
   gc, settle, sleep, streamPair, rawPair, makePair, udpOnly, withTimeout, runChild,
   median, rssMiB, fmtSize, fmtNum, fmtRatio, mdTable

@@ -51,7 +51,7 @@
 const crypto = require('crypto')
 const fs = require('fs')
 const path = require('path')
-const { load, PC_CONFIG, KIB, MIB, sleep, settle, withTimeout, runChild, fmtSize, fmtNum, fmtRatio, mdTable } = require('./common')
+const { load, PC_CONFIG, KIB, MIB, sleep, settle, withTimeout, runChild, closeRaw, fmtSize, fmtNum, fmtRatio, mdTable } = require('./common')
 const { Links } = require('../test/faults/links')
 
 const CHUNK = 64 * KIB
@@ -273,15 +273,7 @@ async function rawLinkedPair (links) {
     send,
     recv: null,
     close () {
-      for (const ch of [pair.send, pair.recv]) {
-        if (!ch) continue
-        ch.onmessage = ch.onopen = ch.onclose = null
-        try { ch.close() } catch {}
-      }
-      for (const pc of [a, b]) {
-        pc.onicecandidate = pc.ondatachannel = null
-        try { pc.close() } catch {}
-      }
+      closeRaw([pair.send, pair.recv], [a, b])
     }
   }
   const received = new Promise(resolve => { b.ondatachannel = e => resolve(e.channel) })

@@ -161,6 +161,16 @@ export class DataChannelLink {
   }
 }
 
+/** Lets go of a channel: no more events from it, and it is closed. */
+export function releaseChannel (channel: RTCDataChannel): void {
+  channel.onopen = null
+  channel.onclose = null
+  channel.onerror = null
+  channel.onmessage = null
+  channel.onbufferedamountlow = null
+  try { channel.close() } catch { /* already closed */ }
+}
+
 /** The channel's label, if it can be read. */
 export function readLabel (channel: RTCDataChannel): string | undefined {
   try { return channel.label } catch { return undefined }

@@ -6,6 +6,7 @@
  */
 import { trackConnection, connectionClosed } from '../exit'
 import { Timers } from '../timers'
+import { releaseChannel } from '../channel'
 import type { WebRTCImplementation } from '../webrtc'
 import { STRIPE_LABEL, STRIPE_OPEN_TIMEOUT, STRIPE_DISCONNECT_TIMEOUT } from './constants'
 import type { StripeSignal } from './messages'
@@ -112,14 +113,7 @@ export class StripeConnection {
     this.timers.clearAll()
     const channel = this.channel
     this.channel = null
-    if (channel) {
-      channel.onopen = null
-      channel.onclose = null
-      channel.onerror = null
-      channel.onmessage = null
-      channel.onbufferedamountlow = null
-      try { channel.close() } catch { /* already closed */ }
-    }
+    if (channel) releaseChannel(channel)
     const pc = this.pc
     this.pc = null
     if (pc) {

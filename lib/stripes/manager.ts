@@ -69,6 +69,7 @@ import { makeError, ErrorCode, type PeerError } from '../errors'
 import type { WebRTCImplementation } from '../webrtc'
 import type { Buffer } from 'buffer'
 import { Timers } from '../timers'
+import { releaseChannel } from '../channel'
 import { AUTO_PERIOD, CREDIT_FRAMES, MAX_FRAMES_AHEAD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPES_VERSION } from './constants'
 import { parseStripeMessage, STRIPE_MESSAGE_TYPES, type StripeMessage, type StripeSignal } from './messages'
 import { StripeConnection, readRoundTripTime } from './connection'
@@ -274,14 +275,7 @@ export class StripeManager {
     this.open.clear()
     const channel = this.frameChannel
     this.frameChannel = null
-    if (channel) {
-      channel.onopen = null
-      channel.onclose = null
-      channel.onerror = null
-      channel.onmessage = null
-      channel.onbufferedamountlow = null
-      try { channel.close() } catch { /* already closed */ }
-    }
+    if (channel) releaseChannel(channel)
   }
 
   private handle (message: StripeMessage): void {
@@ -437,13 +431,7 @@ export class StripeManager {
     const connection = this.connections.get(k)
     this.connections.delete(k)
     connection?.close()
-    if (k === 0 && this.frameChannel) {
-      const channel = this.frameChannel
-      channel.onclose = null
-      channel.onerror = null
-      channel.onmessage = null
-      try { channel.close() } catch { /* already closed */ }
-    }
+    if (k === 0 && this.frameChannel) releaseChannel(this.frameChannel)
     const wasOpen = this.open.delete(k)
     if (tell && k !== 0) this.host.flow.sendControl({ t: 'stripe-close', k })
     if (!wasOpen || !this.outlet) return
