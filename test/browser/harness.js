@@ -131,19 +131,33 @@ function nodeSession ({ relay, bulk, watchTrack }) {
 }
 
 /**
+ * Opens `pathname` of the test server (server.js) in a new page of `browser`
+ * (from launchChromium()); the page's console and errors go into `logs`.
+ */
+async function openPage (browser, server, pathname, logs) {
+  const page = await browser.context.newPage()
+  page.on('console', message => logs.push(`[console.${message.type()}] ${message.text()}`))
+  page.on('pageerror', err => logs.push(`[pageerror] ${err.message}`))
+  try {
+    await page.goto(`${server.origin}${pathname}`)
+  } catch (err) {
+    await page.close()
+    throw err
+  }
+  return page
+}
+
+/**
  * One session between a page loading `lib`'s standalone script
  * (`duplex-peer` or `simple-peer`) and a duplex-peer in Node. Resolves with
  * both sides' results; on failure, the page's console is printed as comments.
  */
 async function runSession (t, { browser, server, lib, bulk = 0, seed = 1, media = false, watchTrack = null }) {
-  const page = await browser.context.newPage()
   const logs = []
-  page.on('console', message => logs.push(`[console.${message.type()}] ${message.text()}`))
-  page.on('pageerror', err => logs.push(`[pageerror] ${err.message}`))
+  const page = await openPage(browser, server, `/${lib}.html`, logs)
   const room = crypto.randomBytes(6).toString('hex')
   let node = null
   try {
-    await page.goto(`${server.origin}/${lib}.html`)
     node = nodeSession({ relay: server.relay(room), bulk, watchTrack })
     const browserSide = page.evaluate(options => window.runSession(options), { relay: server.relay(room), bulk, seed, media })
     browserSide.catch(() => {})
@@ -159,4 +173,4 @@ async function runSession (t, { browser, server, lib, bulk = 0, seed = 1, media 
   }
 }
 
-module.exports = { launchChromium, runSession, CHROMIUM }
+module.exports = { launchChromium, openPage, runSession, byteReader, CHROMIUM }

@@ -1,7 +1,8 @@
 'use strict'
 // A small HTTP server on loopback for the browser tests: it serves the test
-// page with the bundle under test, and relays signaling over WebSockets
-// (`/relay/<room>`: what one member of a room sends, the other receives).
+// page with the bundle under test and the scripts driving it, and relays
+// signaling over WebSockets (`/relay/<room>`: what one member of a room
+// sends, the other receives).
 const fs = require('fs')
 const http = require('http')
 const path = require('path')
@@ -15,9 +16,15 @@ const FILES = {
   '/duplex-peer.min.js.map': path.join(root, 'dist', 'duplex-peer.min.js.map'),
   '/browser/duplex-peer.mjs': path.join(root, 'dist', 'browser', 'duplex-peer.mjs'),
   '/simplepeer.min.js': path.join(path.dirname(require.resolve('simple-peer/package.json')), 'simplepeer.min.js'),
-  '/page.js': path.join(__dirname, 'page.js')
+  '/page.js': path.join(__dirname, 'page.js'),
+  '/stripes-page.js': path.join(__dirname, 'stripes-page.js')
 }
-const PAGES = { '/duplex-peer.html': 'duplex-peer.min.js', '/simple-peer.html': 'simplepeer.min.js' }
+/** Pages by URL path: the bundle under test and the scripts driving it. */
+const PAGES = {
+  '/duplex-peer.html': { bundle: 'duplex-peer.min.js', scripts: ['page.js'] },
+  '/simple-peer.html': { bundle: 'simplepeer.min.js', scripts: ['page.js'] },
+  '/duplex-peer-stripes.html': { bundle: 'duplex-peer.min.js', scripts: ['page.js', 'stripes-page.js'] }
+}
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json', '.html': 'text/html' }
 
 /** Starts the server on 127.0.0.1 and an ephemeral port. Resolves with its URLs and `close()`. */
@@ -31,7 +38,10 @@ async function startServer () {
       return
     }
     if (PAGES[url.pathname]) {
-      body = fs.readFileSync(path.join(__dirname, 'page.html'), 'utf8').replace('__BUNDLE__', PAGES[url.pathname])
+      const { bundle, scripts } = PAGES[url.pathname]
+      body = fs.readFileSync(path.join(__dirname, 'page.html'), 'utf8')
+        .replace('__BUNDLE__', bundle)
+        .replace('<script src="/__SCRIPTS__"></script>', scripts.map(s => `<script src="/${s}"></script>`).join('\n'))
       type = TYPES['.html']
     } else if (FILES[url.pathname]) {
       body = fs.readFileSync(FILES[url.pathname])
