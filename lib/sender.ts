@@ -36,6 +36,8 @@ export interface Outlet {
   readonly bufferedAmount: number
   /** Largest message the outlet takes. */
   readonly messageLimit: number
+  /** Bytes it adds to each message: stream bytes go in pieces this much under `chunkSize`. */
+  readonly overhead: number
   /** Whether it takes no more messages for now, whatever the bytes (too many are unacknowledged). */
   readonly blocked: boolean
   /** Bytes that may be handed over now, before its buffers are read again. */
@@ -343,7 +345,7 @@ export class ChannelSender {
       head.stream = true
       if (typeof head.data === 'string') head.data = Buffer.from(head.data)
     }
-    const limit = Math.min(this.opts.chunkSize, maxMessageSize)
+    const limit = Math.min(this.opts.chunkSize - (this.outlet ? this.outlet.overhead : 0), maxMessageSize)
     const available = this.queuedBytes - this.headOffset
     if (available < limit && !sendPartial && this.queue.every(item => item.stream)) return null
     const first = head.data as Uint8Array

@@ -26,7 +26,8 @@
  *
  * ## Switching to frames
  * Each side's sender switches on its own once the count is agreed and stripe
- * 0 is open: it sends `{ t: 'framed', at }`, `at` being the bytes it sent on
+ * 0 is open (with `'auto'` on a loopback-class round trip, only once a second
+ * stripe opens, which then never happens): it sends `{ t: 'framed', at }`, `at` being the bytes it sent on
  * the peer's data channel until then, and from then on every message (a
  * piece of the byte stream, or a whole `send()` message) is a numbered frame
  * on a stripe channel (`outlet.ts`); extra stripes join as they open. The
@@ -36,7 +37,7 @@
  *
  * ## Scheduling
  * A receiver acknowledges what arrives on each stripe (a decimal text message
- * on that stripe's channel, at most one per turn of its event loop). From
+ * on that stripe's channel, at most one per 10 ms). From
  * those acks the sender knows each stripe's bytes in flight and delivery
  * rate, and gives each frame to the stripe that would deliver it first,
  * within a per-stripe cap of about half a second of its rate
@@ -70,7 +71,7 @@ import type { WebRTCImplementation } from '../webrtc'
 import type { Buffer } from 'buffer'
 import { Timers } from '../timers'
 import { releaseChannel } from '../channel'
-import { AUTO_PERIOD, CREDIT_FRAMES, MAX_FRAMES_AHEAD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPES_VERSION } from './constants'
+import { AUTO_MIN_RTT, AUTO_PERIOD, CREDIT_FRAMES, MAX_FRAMES_AHEAD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPE_STALL_TIMEOUT, STRIPES_VERSION } from './constants'
 import { parseStripeMessage, STRIPE_MESSAGE_TYPES, type StripeMessage, type StripeSignal } from './messages'
 import { StripeConnection, readRoundTripTime } from './connection'
 import { StripedOutlet } from './outlet'
@@ -126,6 +127,9 @@ export function normaliseStripes (value: unknown): StripesOption {
   return 1
 }
 
+/** Longest wait (ms) before a receiver acknowledges what arrived on a stripe; acks in between are merged. */
+const ACK_DELAY = 10
+
 /** How long (ms) a stream with no stripe left waits for the peer to end before failing it. */
 const ORPHAN_TIMEOUT = 5000
 
@@ -151,6 +155,9 @@ export class StripeManager {
   private readonly timers = new Timers<'auto' | 'hold' | 'orphan'>()
   private lastMoved = 0
   private framesAtCredit = 0
+  private watch: ReturnType<typeof setInterval> | null = null
+  /** When this side switches to frames: once stripe 0 opens, or (`'auto'`) once a second stripe does. */
+  private framing: 'now' | 'deferred' = 'now'
   private closed = false
 
   constructor (option: StripesOption, host: StripeHost) {
@@ -270,6 +277,8 @@ export class StripeManager {
     if (this.closed) return
     this.closed = true
     this.timers.clearAll()
+    if (this.watch) clearInterval(this.watch)
+    this.watch = null
     for (const connection of this.connections.values()) connection.close()
     this.connections.clear()
     this.open.clear()
@@ -303,9 +312,16 @@ export class StripeManager {
     const count = Math.min(this.localMax, this.remote.max)
     if (count <= 1) return this.unavailable('the remote allows 1')
     this.agreed = count
-    if (this.open.size > 0 && !this.outlet) this.switchToFrames()
     const auto = this.option === 'auto' || this.remote.auto
     this.host.debug('stripes: up to %d connections%s', count, auto ? ' (auto)' : '')
+    if (auto) {
+      // On a loopback-class round trip 'auto' stays at one connection: no frames until a
+      // second connection opens, so the stream costs exactly what it did without stripes.
+      this.framing = 'deferred'
+      this.checkRoundTrip().catch(() => {})
+    } else if (this.open.size > 0 && !this.outlet) {
+      this.switchToFrames()
+    }
     if (!this.host.initiator) return
     if (auto) {
       this.auto = new AutoStripes(count)
@@ -373,10 +389,10 @@ export class StripeManager {
       this.inlet.onFrame(k, data)
       received += data.byteLength
       // Stripe acks: what arrived on this stripe, for the sender's scheduler (scheduler.ts);
-      // one per turn of the event loop, however many frames arrived in it.
+      // at most one per ACK_DELAY ms (each send is a blocking call into the native library).
       if (!ackPending) {
         ackPending = true
-        setTimeout(ack, 0)
+        setTimeout(ack, ACK_DELAY)
       }
     }
     channel.onbufferedamountlow = () => this.host.drained()
@@ -386,8 +402,22 @@ export class StripeManager {
       this.outlet.add(k, channel, maxMessageSize)
       this.resizeWindow()
       this.host.drained()
-    } else if (this.agreed > 1) {
+    } else if (this.agreed > 1 && (this.framing === 'now' || this.open.size >= 2)) {
       this.switchToFrames()
+    }
+  }
+
+  /** `'auto'`: frames from stripe 0 on unless the round trip is loopback-class (or unknown). */
+  private async checkRoundTrip (): Promise<void> {
+    const pc = this.host.pc
+    const rtt = pc ? await readRoundTripTime(pc) : null
+    if (this.closed || this.outlet) return
+    if (rtt !== null && rtt >= AUTO_MIN_RTT) {
+      this.framing = 'now'
+      if (this.open.size > 0) this.switchToFrames()
+    } else {
+      this.host.debug('stripes auto: round trip %s: no frames until a second connection opens', rtt === null ? 'unknown' : `${(rtt * 1000).toFixed(1)} ms`)
+      this.settled()
     }
   }
 
@@ -413,6 +443,10 @@ export class StripeManager {
     if (this.host.sender.divert(outlet) !== at) this.host.failed(makeError('stream bytes sent during the switch to frames', ErrorCode.DATA_CHANNEL))
     this.resizeWindow()
     this.settled()
+    // The sender checks for stalled stripes whenever it waits for room; once it has nothing
+    // left to send (its last frames lost on a cut stripe, say), this check still runs.
+    this.watch = setInterval(() => { this.outlet?.room() }, STRIPE_STALL_TIMEOUT / 5)
+    if (typeof this.watch === 'object' && typeof this.watch.unref === 'function') this.watch.unref()
   }
 
   private resizeWindow (): void {
@@ -469,7 +503,8 @@ export class StripeManager {
     if (decision.action === 'drop') {
       for (const k of [...this.connections.keys()].sort((a, b) => b - a)) {
         if (1 + this.connections.size <= decision.count) break
-        this.fail(k, 'auto: not worth it')
+        this.host.debug('stripe %d closed: auto found it not worth it', k)
+        this.drop(k, true)
       }
     }
     if (auto.state !== 'settled') this.scheduleAuto()

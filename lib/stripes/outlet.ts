@@ -70,6 +70,9 @@ export class StripedOutlet implements Outlet {
     return total
   }
 
+  /** The frame header: a piece of the byte stream and its header make one `chunkSize` message. */
+  get overhead (): number { return FRAME_HEADER_BYTES }
+
   get messageLimit (): number {
     let limit = Infinity
     for (const s of this.stripes.values()) limit = Math.min(limit, s.maxMessageSize)
