@@ -56,7 +56,7 @@ export const ErrorCode = {
   INVALID_DATA: 'ERR_INVALID_DATA',
   /**
    * A striping message or frame from the remote broke the protocol (see
-   * `lib/stripes.ts`). Reported in `debug` and drops that stripe; never an
+   * `lib/stripes/manager.ts`). Reported in `debug` and drops that stripe; never an
    * `error` event, the stream goes on.
    */
   STRIPE_PROTOCOL: 'ERR_STRIPE_PROTOCOL',

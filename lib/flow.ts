@@ -43,7 +43,7 @@ export interface FlowHost {
   creditDue? (): boolean
   /** A credit was sent. */
   creditSent? (): void
-  /** A message of another kind than flow control's own (striped streams, see `lib/stripes.ts`); unparsed. */
+  /** A message of another kind than flow control's own (striped streams, see `lib/stripes/manager.ts`); unparsed. */
   other? (message: Record<string, unknown>): void
 }
 

@@ -29,7 +29,7 @@ interface Item {
 
 /**
  * Where messages go instead of the channel once {@link ChannelSender.divert}
- * was called (striped streams, see `lib/stripes.ts`).
+ * was called (striped streams, see `lib/stripes/manager.ts`).
  */
 export interface Outlet {
   /** Bytes in the outlet's own send buffers. */

@@ -1,4 +1,4 @@
-/** Constants of striped streams (see `lib/stripes.ts`). */
+/** Constants of striped streams (see `lib/stripes/manager.ts`). */
 
 /** Label of a data channel that carries frames: one on the peer's own connection, one on each extra connection. */
 export const STRIPE_LABEL = 'duplex-peer/stripe'

@@ -1,5 +1,5 @@
 /**
- * The striping messages of the control channel (see `lib/stripes.ts`), read
+ * The striping messages of the control channel (see `lib/stripes/manager.ts`), read
  * from the remote: hostile until {@link parseStripeMessage} accepts them.
  */
 import { makeError, ErrorCode, type PeerError } from '../errors'
