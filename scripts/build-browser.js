@@ -203,7 +203,7 @@ const builds = [
 ]
 
 // The options, for scripts that measure the builds (e.g. with a metafile).
-module.exports = { builds }
+module.exports = { builds, browserWebRTC }
 
 if (require.main === module) {
   Promise.all(builds.map(options => esbuild.build(options))).catch(err => {

@@ -40,13 +40,8 @@ async function bundleOurs (dir) {
     target: ['es2020'],
     outfile,
     logLevel: 'warning',
-    plugins: [{
-      name: 'browser-webrtc',
-      setup (build) {
-        build.onResolve({ filter: /^\.\/node-webrtc$/ }, args => ({ path: path.join(args.resolveDir, 'node-webrtc.browser.ts') }))
-        build.onResolve({ filter: /^\.\/exit$/ }, args => ({ path: path.join(args.resolveDir, 'exit.browser.ts') }))
-      }
-    }]
+    // The browser build's own mapping of the Node-only modules (lib/node-webrtc.ts, lib/exit.ts).
+    plugins: [require('../../scripts/build-browser').browserWebRTC]
   })
   return outfile
 }
