@@ -35,6 +35,8 @@ export class StripeConnection {
   private state: StripeConnectionState = 'connecting'
   private remoteSet = false
   private readonly pendingCandidates: RTCIceCandidateInit[] = []
+  /** Local candidates held until the description is signaled; `null` once it is. */
+  private localCandidates: StripeSignal[] | null = []
   private readonly timers = new Timers<'open' | 'disconnect'>()
 
   /** Makes the connection; the side that offers ({@link offer}) creates the channel. */
@@ -47,9 +49,11 @@ export class StripeConnection {
     pc.onicecandidate = event => {
       if (this.state === 'closed') return
       const c = event.candidate
-      if (c && c.candidate) {
-        this.host.signal(k, { type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } })
-      }
+      if (!c || !c.candidate) return
+      const signal: StripeSignal = { type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } }
+      // A candidate found before the offer or answer went out waits for it (the remote drops a candidate of an unknown stripe).
+      if (this.localCandidates) this.localCandidates.push(signal)
+      else this.host.signal(k, signal)
     }
     pc.oniceconnectionstatechange = () => this.onIceState()
     pc.onconnectionstatechange = () => {
@@ -77,7 +81,7 @@ export class StripeConnection {
         if (this.isClosed) return
         await pc.setLocalDescription(offer)
         // The description createOffer() gave, not pc.localDescription (a torn read while ICE gathers).
-        if (!this.isClosed) this.host.signal(this.k, { type: 'offer', sdp: offer.sdp ?? '' })
+        if (!this.isClosed) this.described({ type: 'offer', sdp: offer.sdp ?? '' })
       })
       .catch(err => this.fail(`offer failed: ${(err as Error).message}`))
   }
@@ -101,7 +105,7 @@ export class StripeConnection {
         const answer = await pc.createAnswer()
         if (this.isClosed) return
         await pc.setLocalDescription(answer)
-        if (!this.isClosed) this.host.signal(this.k, { type: 'answer', sdp: answer.sdp ?? '' })
+        if (!this.isClosed) this.described({ type: 'answer', sdp: answer.sdp ?? '' })
       })
       .catch(err => this.fail(`${s.type} refused: ${(err as Error).message}`))
   }
@@ -146,6 +150,14 @@ export class StripeConnection {
     }
     channel.onclose = () => this.fail('channel closed')
     channel.onerror = () => this.fail('channel failed')
+  }
+
+  /** Signals the local description, then the candidates found before it. */
+  private described (s: StripeSignal): void {
+    this.host.signal(this.k, s)
+    const held = this.localCandidates ?? []
+    this.localCandidates = null
+    for (const c of held) this.host.signal(this.k, c)
   }
 
   private addCandidate (candidate: RTCIceCandidateInit): void {

@@ -149,6 +149,8 @@ export class StripeManager {
   private readonly open = new Map<number, { channel: RTCDataChannel, maxMessageSize: number | undefined }>()
   private frameChannel: RTCDataChannel | null = null
   private nextIndex = 1
+  /** Stripe indices that had a connection (never reused). */
+  private readonly used = new Set<number>()
   private outlet: StripedOutlet | null = null
   private readonly inlet: StripeInlet
   private readonly decisions: string[] = []
@@ -353,6 +355,7 @@ export class StripeManager {
       return null
     }
     this.connections.set(k, connection)
+    this.used.add(k)
     if (this.host.initiator) connection.offer()
     return connection
   }
@@ -361,10 +364,10 @@ export class StripeManager {
     let connection = this.connections.get(k)
     if (!connection) {
       // Only the initiator offers, and only within the agreed count; an index is never reused.
-      if (this.host.initiator || s.type !== 'offer' || k >= this.agreed || k < this.nextIndex) {
+      // (Offers may arrive in any order: each is made and sent asynchronously.)
+      if (this.host.initiator || s.type !== 'offer' || k >= this.agreed || this.used.has(k)) {
         return this.host.debug('stripe %d: unexpected %s ignored', k, s.type)
       }
-      this.nextIndex = k + 1
       const made = this.connect(k)
       if (!made) return
       connection = made

@@ -33,9 +33,10 @@ const pairs = Number(positionals[0]) || 1
 const config = { iceServers: [] }
 const stripes = Number(values.stripes) || 1
 
-/** Resolves once `peer` has all its stripes open (at once without stripes). */
+/** Resolves once `peer` has all its stripes open (at once without stripes; after 15 s whatever the count). */
 async function allStriped (peer) {
-  while (stripes > 1 && !peer.destroyed) {
+  const until = Date.now() + 15000
+  while (stripes > 1 && !peer.destroyed && Date.now() < until) {
     const report = (await peer.getStats().catch(() => [])).find(r => r.type === 'stripes')
     if (report && report.open.length === stripes) return
     await new Promise(resolve => setTimeout(resolve, 20))
