@@ -137,13 +137,19 @@ export class StripeScheduler {
     return this.stripes.get(id)?.rate ?? null
   }
 
+  /** Seconds of its rate stripe `id` may have in flight: the horizon, or twice its shortest ack delay if longer. */
+  horizonOf (id: number): number {
+    const s = this.stripes.get(id)
+    if (!s || !Number.isFinite(s.minDelay)) return this.opts.horizon
+    return Math.max(this.opts.horizon, 2 * s.minDelay / 1000)
+  }
+
   /** How much stripe `id` may have in flight. */
   cap (id: number): number {
     const s = this.stripes.get(id)
     if (!s) return 0
     const { minCap, maxCap } = this.opts
-    const horizon = Number.isFinite(s.minDelay) ? Math.max(this.opts.horizon, 2 * s.minDelay / 1000) : this.opts.horizon
-    return Math.min(maxCap, Math.max(minCap, s.rate * horizon))
+    return Math.min(maxCap, Math.max(minCap, s.rate * this.horizonOf(id)))
   }
 
   /** Bytes that may be handed over now, over all stripes. */

@@ -91,10 +91,11 @@ test('scheduler: stripes of any speeds and delays are all kept busy, never over 
 
 test('scheduler: a stripe holds at most about `horizon` seconds of its delivery rate (or its least cap)', t => {
   holds(t, fc.property(linksArb, links => {
-    const { state } = simulate(links, 6)
+    const { state, scheduler } = simulate(links, 6)
     links.forEach((link, id) => {
-      // Its least cap, or one frame over it (a frame goes to an empty stripe), may be more than `horizon` of a slow stripe.
-      const bound = Math.max(HORIZON * 1.25, MIN_CAP / link.rate, FRAME / link.rate)
+      // Its least cap, or one frame over it (a frame goes to an empty stripe), may be more than `horizon` of a slow stripe;
+      // a stripe whose acks take long gets a longer horizon (twice its shortest ack delay).
+      const bound = Math.max(scheduler.horizonOf(id) * 1.25, MIN_CAP / link.rate, FRAME / link.rate)
       if (state[id].worstHold > bound) throw new Error(`stripe ${id} held ${state[id].worstHold.toFixed(3)} s of data, bound ${bound.toFixed(3)} s`)
     })
     return true
@@ -114,12 +115,15 @@ test('scheduler: measured rates converge to the true delivery rates; caps follow
       const error = Math.abs(scheduler.rate(id) - link.rate) / link.rate
       if (error > 0.1) throw new Error(`stripe ${id}: measured ${Math.round(scheduler.rate(id))} B/s for ${link.rate}`)
       const cap = scheduler.cap(id)
-      if (cap !== Math.min(MAX_CAP, Math.max(MIN_CAP, scheduler.rate(id) * HORIZON))) throw new Error(`stripe ${id}: cap ${cap}`)
+      const horizon = scheduler.horizonOf(id)
+      if (!(horizon >= HORIZON)) throw new Error(`stripe ${id}: horizon ${horizon}`)
+      if (cap !== Math.min(MAX_CAP, Math.max(MIN_CAP, scheduler.rate(id) * horizon))) throw new Error(`stripe ${id}: cap ${cap}, horizon ${horizon}`)
     })
     return true
   }), { numRuns: 40 })
   const { scheduler } = simulate([{ rate: 2e6, delay: 0.05 }, { rate: 40e6, delay: 0.01 }], 6)
   t.ok(Math.abs(scheduler.rate(0) - 2e6) / 2e6 < 0.1, `2 MB/s measured at ${Math.round(scheduler.rate(0))} B/s`)
+  t.equal(scheduler.horizonOf(0), HORIZON, 'acks within a quarter second: the default horizon')
   t.equal(scheduler.cap(0), scheduler.rate(0) * HORIZON, 'cap = rate x horizon in between the bounds')
   t.ok(scheduler.cap(0) > MIN_CAP && scheduler.cap(0) < MAX_CAP, 'a 2 MB/s stripe has a cap between the bounds')
   t.equal(scheduler.cap(1), MAX_CAP, 'a 40 MB/s stripe gets the most cap')
@@ -272,5 +276,12 @@ test('scheduler: waiting() measures how long in-flight data has gone without an 
   s.acked(0, 200, 2000)
   t.equal(s.waiting(0, 5000), 0, 'all acknowledged: not waiting')
   t.equal(s.waiting(3, 5000), 0, 'unknown stripe')
+  t.end()
+})
+
+test('scheduler: on a round trip longer than the horizon, the rate is still found (the horizon grows with the ack delay)', t => {
+  const { scheduler } = simulate([{ rate: 10e6, delay: 0.6 }], 20)
+  t.ok(scheduler.horizonOf(0) >= 1.2, `horizon ${scheduler.horizonOf(0).toFixed(3)} s: at least twice the 0.6 s delay`)
+  t.ok(Math.abs(scheduler.rate(0) - 10e6) / 10e6 < 0.2, `10 MB/s measured at ${Math.round(scheduler.rate(0))} B/s`)
   t.end()
 })
