@@ -130,13 +130,6 @@ export class StripeConnection {
     }
   }
 
-  /** The connection's RTT in seconds from its selected candidate pair, if known. */
-  async roundTripTime (): Promise<number | null> {
-    const pc = this.pc
-    if (!pc) return null
-    return readRoundTripTime(pc)
-  }
-
   private attach (channel: RTCDataChannel): void {
     this.channel = channel
     channel.binaryType = 'arraybuffer'
