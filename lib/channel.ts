@@ -123,13 +123,7 @@ export class DataChannelLink {
     this.timers.clearAll()
     const channel = this.channel
     this.channel = null
-    if (!channel) return
-    channel.onmessage = null
-    channel.onopen = null
-    channel.onclose = null
-    channel.onerror = null
-    channel.onbufferedamountlow = null
-    try { channel.close() } catch { /* already closed */ }
+    if (channel) releaseChannel(channel)
   }
 
   private onOpen (): void {

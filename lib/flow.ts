@@ -19,6 +19,7 @@
  * `end()` goes ahead without it.
  */
 import type { ChannelSender } from './sender'
+import { releaseChannel } from './channel'
 
 /** Protocol string of the data channel an initiating duplex-peer opens. */
 export const CHANNEL_PROTOCOL = 'duplex-peer/1'
@@ -206,13 +207,7 @@ export class FlowControl {
     }
     const channel = this.channel
     this.channel = null
-    if (channel) {
-      channel.onopen = null
-      channel.onmessage = null
-      channel.onclose = null
-      channel.onerror = null
-      try { channel.close() } catch { /* already closed */ }
-    }
+    if (channel) releaseChannel(channel)
     const waiter = this.finWaiter
     this.finWaiter = null
     if (waiter) waiter(false)
