@@ -4,7 +4,7 @@
 // over the connection once connected (the broker hears nothing more); and
 // room.ready().
 const test = require('tape')
-const { Room, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes, withMesh, CountingDriver } = require('./room-helpers')
+const { Room, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes, withMesh, CountingDriver, drained } = require('./room-helpers')
 const { Readable } = require('stream')
 
 const FIRST_ID = 512
@@ -20,8 +20,7 @@ async function countedMesh (n) {
   await Promise.all(rooms.map(room => room.join()))
   await Promise.all(rooms.map(room => allConnected(room, n - 1)))
   // Whatever was on its way to the broker before the last connection came up has gone out.
-  await Promise.all(rooms.map(room => room.outbound))
-  await new Promise(resolve => setImmediate(resolve))
+  await drained(rooms, () => drivers.reduce((sum, driver) => sum + driver.published, 0))
   return { rooms, drivers }
 }
 

@@ -64,6 +64,22 @@ async function leaveAll (rooms) {
   await Promise.all(peers.map(peer => peer._pc === null ? null : new Promise(resolve => peer.once('close', resolve))))
 }
 
+/**
+ * Resolves once every message the rooms queued for the broker has been
+ * published: a room seals each one (WebCrypto, asynchronous) in order before
+ * it reaches its driver, so under load a signal queued before the connections
+ * came up can be published well after. `count()` reads the number published
+ * so far; this waits on each room's private outbound chain until it stays put.
+ */
+async function drained (rooms, count) {
+  for (;;) {
+    const before = count()
+    await Promise.all(rooms.map(room => room.outbound))
+    await new Promise(resolve => setImmediate(resolve))
+    if (count() === before) return
+  }
+}
+
 /** A MemoryDriver that counts what it publishes (`published`). */
 class CountingDriver extends MemoryDriver {
   constructor (hub) {
@@ -105,4 +121,4 @@ async function until (check) {
   while (!check()) await new Promise(resolve => setTimeout(resolve, 20))
 }
 
-module.exports = { allState, until, withMesh, CountingDriver, Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }
+module.exports = { drained, allState, until, withMesh, CountingDriver, Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, sha256, patternBytes }

@@ -5,7 +5,7 @@
 // publishes nothing more to the broker; a driver that comes back announces
 // again; options and calls out of order give coded errors.
 const test = require('tape')
-const { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll } = require('./room-helpers')
+const { Room, MemoryDriver, MemoryHub, LOOPBACK, makeRooms, allConnected, messages, leaveAll, drained } = require('./room-helpers')
 
 /** Resolves with the next emission of `event` on `room` matching `filter`. */
 function next (room, event, filter = () => true) {
@@ -100,7 +100,7 @@ test('room signaling: connected peers publish nothing more; a driver back to act
     await Promise.all(rooms.map(room => allConnected(room, 2)))
     // Let trickled candidates still under way reach the hub.
     await waitGathered(rooms)
-    await new Promise(resolve => setImmediate(resolve))
+    await drained(rooms, () => hub.published)
     const before = hub.published
     const got = messages(b, 1)
     a.send('hi')
@@ -116,8 +116,7 @@ test('room signaling: connected peers publish nothing more; a driver back to act
     const driver = drivers[0]
     driver.suspend()
     driver.resume()
-    await new Promise(resolve => setImmediate(resolve))
-    await new Promise(resolve => setImmediate(resolve))
+    await drained(rooms, () => hub.published)
     t.equal(hub.published, before + 1, 'one announce was published')
     t.deepEqual(news, [], 'no new connection for peers already connected')
   } finally {
