@@ -163,7 +163,7 @@ async function runPeer (link, stripes, bytes) {
       if (stripes === 1 || a.destroyed) return
       a.getStats().then(reports => {
         const report = reports.find(r => r.type === 'stripes')
-        if (report) latest = { agreed: report.agreed, open: report.open, framed: report.framed, decisions: report.decisions }
+        if (report) latest = { agreed: report.agreed, open: report.open, framed: report.framed, benched: report.benched, hedged: report.hedged, decisions: report.decisions }
       }, () => {})
     }
     const poll = setInterval(snapshot, 1000)

@@ -12,8 +12,10 @@ export const STRIPE_AGREE_TIMEOUT = 1500
 export const STRIPE_OPEN_TIMEOUT = 20000
 /** An extra connection that stays ICE-`disconnected` this long (ms) has failed. */
 export const STRIPE_DISCONNECT_TIMEOUT = 3000
-/** A stripe whose send buffer holds data and has not gone down for this long (ms) has failed. */
+/** A stripe with frames in flight whose acks have not moved for this long (ms) has failed. */
 export const STRIPE_STALL_TIMEOUT = 5000
+/** How often (ms) a sender looks for stalled stripes when nothing else makes it look. */
+export const STRIPE_WATCH_INTERVAL = 250
 /**
  * Most frames a sender has beyond the remote's last credit, and so most a
  * receiver holds: the window counts bytes, and a burst of small `send()`

@@ -52,7 +52,12 @@
  * ICE stays disconnected, its acks stop for `STRIPE_STALL_TIMEOUT` ms
  * while frames wait, or it breaks the protocol) is closed,
  * `{ t: 'stripe-close', k }` is sent, and its unacknowledged frames go again
- * on the others; the receiver drops duplicates. Losing the peer's own
+ * on the others; the receiver drops duplicates. Before that, a stripe whose
+ * oldest unacknowledged frame is overdue (about a second) is benched
+ * (`outlet.ts`): what it has not acknowledged goes again on the others, so
+ * that it does not hold up in-order delivery, and it gets no new frames until
+ * it has caught up.
+ * Losing the peer's own
  * connection ends the peer, as before; with no stripe left at all, frames
  * wait a few seconds for that end before the peer fails with
  * `ERR_DATA_CHANNEL`. `end()` stays lossless: `fin` counts stream bytes,
@@ -71,7 +76,7 @@ import type { WebRTCImplementation } from '../webrtc'
 import type { Buffer } from 'buffer'
 import { Timers } from '../timers'
 import { releaseChannel } from '../channel'
-import { AUTO_MIN_RTT, AUTO_PERIOD, CREDIT_FRAMES, MAX_FRAMES_AHEAD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPE_STALL_TIMEOUT, STRIPES_VERSION } from './constants'
+import { AUTO_MIN_RTT, AUTO_PERIOD, CREDIT_FRAMES, MAX_FRAMES_AHEAD, MAX_STRIPES, STRIPE_AGREE_TIMEOUT, STRIPE_LABEL, STRIPE_WATCH_INTERVAL, STRIPES_VERSION } from './constants'
 import { parseStripeMessage, STRIPE_MESSAGE_TYPES, type StripeMessage, type StripeSignal } from './messages'
 import { StripeConnection, readRoundTripTime } from './connection'
 import { StripedOutlet } from './outlet'
@@ -116,6 +121,10 @@ export interface StripeStats {
   open: number[]
   /** Whether this side sends frames (it switched). */
   framed: boolean
+  /** Open stripes benched for stalling: their frames were sent again on the others, and they get no new ones until they deliver again. */
+  benched: number[]
+  /** Frames sent again on another stripe because theirs stalled, in all. */
+  hedged: number
   /** The latest decisions of `'auto'`, oldest first. */
   decisions: string[]
 }
@@ -270,6 +279,8 @@ export class StripeManager {
       auto: this.auto !== null,
       open: [...this.open.keys()].sort((a, b) => a - b),
       framed: this.outlet !== null,
+      benched: this.outlet?.benched ?? [],
+      hedged: this.outlet?.hedged ?? 0,
       decisions: [...this.decisions]
     }
   }
@@ -448,7 +459,7 @@ export class StripeManager {
     this.settled()
     // The sender checks for stalled stripes whenever it waits for room; once it has nothing
     // left to send (its last frames lost on a cut stripe, say), this check still runs.
-    this.watch = setInterval(() => { this.outlet?.room() }, STRIPE_STALL_TIMEOUT / 5)
+    this.watch = setInterval(() => { this.outlet?.room() }, STRIPE_WATCH_INTERVAL)
     if (typeof this.watch === 'object' && typeof this.watch.unref === 'function') this.watch.unref()
   }
 

@@ -4,6 +4,15 @@
  * stripe that would drain it first (`scheduler.ts`), and is kept until the
  * remote's credit shows it was consumed, so that a stripe that fails can have
  * its frames re-sent on the others.
+ *
+ * A stripe that stalls (its acks stop, or crawl after a loss) holds up
+ * in-order delivery on all the others. Once the oldest bytes it has not
+ * acknowledged are older than its hedge delay (about twice what a frame
+ * should take, at least a second: `StripeScheduler.hedgeDelayOf()`), it is
+ * benched: the frames it has not acknowledged are sent again on the other
+ * stripes, and it gets no new ones until it has acknowledged everything it
+ * was given. The receiver drops whichever copy comes second. If its acks do
+ * not move at all for {@link STRIPE_STALL_TIMEOUT}, it is dropped.
  */
 import { Buffer } from 'buffer'
 import type { Outlet } from '../sender'
@@ -28,6 +37,8 @@ interface Sent {
   stripe: number
   /** Stream offset just past this frame's payload. */
   end: number
+  /** Bytes handed to its stripe once it was: the stripe's acks reaching this mean it arrived there. */
+  mark: number
 }
 
 /** The stripe of a frame that waits for one (none is open). */
@@ -44,6 +55,8 @@ export class StripedOutlet implements Outlet {
   private unacked: Sent[] = []
   private unackedHead = 0
   private nextSeq = 0
+  /** Frames sent again because their stripe stalled, in all. */
+  private hedgedFrames = 0
   /** Stream offset of the next frame's payload (the switch point, at first). */
   private offset: number
   private readonly now: () => number
@@ -57,6 +70,12 @@ export class StripedOutlet implements Outlet {
 
   /** Open stripes, by index. */
   get ids (): number[] { return [...this.stripes.keys()] }
+
+  /** Stripes benched for stalling, by index. */
+  get benched (): number[] { return this.ids.filter(k => this.scheduler.benched(k)) }
+
+  /** Frames sent again because their stripe stalled, in all. */
+  get hedged (): number { return this.hedgedFrames }
 
   /** Payload bytes sent and not yet acknowledged. */
   get unackedBytes (): number {
@@ -101,16 +120,37 @@ export class StripedOutlet implements Outlet {
     if (moved > 0) this.host.debug('stripe %d dropped: %d frames sent again', k, moved)
   }
 
-  /** Places again every unacknowledged frame last sent on `k` ({@link PARKED}: on none). */
-  private replace (k: number): number {
+  /**
+   * Places again every unacknowledged frame last sent on `k` ({@link PARKED}:
+   * on none) that `k` has not acknowledged receiving (`received`: its acks).
+   */
+  private replace (k: number, received = -1): number {
     let moved = 0
     for (let i = this.unackedHead; i < this.unacked.length; i++) {
       const sent = this.unacked[i]
-      if (sent.stripe !== k) continue
-      sent.stripe = this.place(sent.frame)
+      if (sent.stripe !== k || sent.mark <= received) continue
+      this.put(sent)
       moved++
     }
     return moved
+  }
+
+  /** Sends `sent` on the best stripe, and notes where. */
+  private put (sent: Sent): void {
+    sent.stripe = this.place(sent.frame)
+    sent.mark = sent.stripe === PARKED ? 0 : this.scheduler.handedOf(sent.stripe)
+  }
+
+  /**
+   * Stripe `k` stalled: benches it and sends what it has not acknowledged
+   * again on the others. Not when no other stripe could take them.
+   */
+  private hedge (k: number, age: number): void {
+    if (this.ids.every(id => id === k || this.scheduler.benched(id))) return
+    this.scheduler.bench(k, true)
+    const moved = this.replace(k, this.scheduler.ackedOf(k))
+    this.hedgedFrames += moved
+    this.host.debug('stripe %d: bytes unacknowledged for %d ms: benched, %d frames sent again on the others', k, age, moved)
   }
 
   /** The remote consumed `n` stream bytes in all: frames wholly below it are done with. */
@@ -132,7 +172,12 @@ export class StripedOutlet implements Outlet {
     for (const k of this.stripes.keys()) {
       const waited = this.scheduler.waiting(k, now)
       // The peer's own connection is watched by the peer; an extra one that stalls is dropped.
-      if (k !== 0 && waited > STRIPE_STALL_TIMEOUT) this.host.stalled(k, `no ack for ${waited} ms`)
+      if (k !== 0 && waited > STRIPE_STALL_TIMEOUT) {
+        this.host.stalled(k, `no ack for ${waited} ms`)
+        continue
+      }
+      const age = this.scheduler.oldest(k, now)
+      if (!this.scheduler.benched(k) && age > this.scheduler.hedgeDelayOf(k)) this.hedge(k, age)
     }
     return this.scheduler.room()
   }
@@ -142,7 +187,12 @@ export class StripedOutlet implements Outlet {
    * `false` if it acknowledges more than was sent, or goes back.
    */
   onAck (k: number, total: number): boolean {
-    return this.scheduler.acked(k, total, this.now())
+    if (!this.scheduler.acked(k, total, this.now())) return false
+    if (this.scheduler.benched(k) && this.scheduler.inFlight(k) === 0) {
+      this.scheduler.bench(k, false)
+      this.host.debug('stripe %d: caught up: back in use', k)
+    }
+    return true
   }
 
   send (data: string | Uint8Array, whole: boolean): void {
@@ -151,8 +201,9 @@ export class StripedOutlet implements Outlet {
     const flags = whole ? FLAG_MESSAGE | (text ? FLAG_TEXT : 0) : 0
     const frame = encodeFrame({ seq: this.nextSeq++, flags, payload })
     this.offset += payload.byteLength
-    const stripe = this.place(frame)
-    this.unacked.push({ frame, stripe, end: this.offset })
+    const sent: Sent = { frame, stripe: PARKED, end: this.offset, mark: 0 }
+    this.put(sent)
+    this.unacked.push(sent)
   }
 
   /**

@@ -16,6 +16,13 @@
  * cap would fall below the bandwidth-delay product and each measurement would
  * come out lower than the last: the horizon of a stripe is therefore at least
  * twice the shortest time it took to acknowledge a frame.
+ *
+ * A stripe can also stall (a lost retransmission backs SCTP off for
+ * seconds) while its frames hold up in-order delivery on every other stripe.
+ * The scheduler times what each stripe has in flight ({@link
+ * StripeScheduler.oldest}); once that is overdue, the outlet benches the
+ * stripe: it gets no new frames until it has acknowledged all it was given,
+ * and its unacknowledged frames are sent again on the others.
  */
 
 /** Tuning of a {@link StripeScheduler}. */
@@ -31,16 +38,19 @@ export interface SchedulerOptions {
   smoothing: number
   /** Shortest interval a rate sample covers (ms). */
   sampleInterval: number
+  /** Least age (ms) of unacknowledged bytes on a stripe before its frames are sent again elsewhere. */
+  hedgeDelay: number
 }
 
-/** Defaults: 1 MB/s assumed, 500 ms in flight, between 128 KiB and 8 MiB. */
+/** Defaults: 1 MB/s assumed, 500 ms in flight, between 128 KiB and 8 MiB, frames of a stripe stalled over 1 s sent again elsewhere. */
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   initialRate: 1e6,
   horizon: 0.5,
   minCap: 128 * 1024,
   maxCap: 8 * 1024 * 1024,
   smoothing: 0.3,
-  sampleInterval: 100
+  sampleInterval: 100,
+  hedgeDelay: 1000
 }
 
 interface StripeState {
@@ -57,6 +67,11 @@ interface StripeState {
   minDelay: number
   /** A frame being timed: acknowledged once `acked` reaches `target`. */
   probe: { target: number, time: number } | null
+  /** Benched: stalled, so it gets no frames (unless every stripe is benched). */
+  benched: boolean
+  /** When each handing in flight was made, oldest first: `mark` is `handed` just after it. */
+  times: Array<{ mark: number, time: number }>
+  timesHead: number
 }
 
 export class StripeScheduler {
@@ -70,12 +85,55 @@ export class StripeScheduler {
   /** Starts scheduling onto stripe `id` at time `now` (ms). */
   add (id: number, now: number): void {
     if (this.stripes.has(id)) return
-    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false, minDelay: Infinity, probe: null })
+    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false, minDelay: Infinity, probe: null, benched: false, times: [], timesHead: 0 })
   }
 
   /** Stops scheduling onto stripe `id` (it failed or closed). */
   remove (id: number): void {
     this.stripes.delete(id)
+  }
+
+  /**
+   * Benches stripe `id` (`true`) or brings it back (`false`): a benched
+   * stripe is given no frames and counts for no room, unless every stripe is
+   * benched. Its bytes in flight are still accounted as its acks come.
+   */
+  bench (id: number, benched: boolean): void {
+    const s = this.stripes.get(id)
+    if (s) s.benched = benched
+  }
+
+  /** Whether stripe `id` is benched. */
+  benched (id: number): boolean {
+    return this.stripes.get(id)?.benched === true
+  }
+
+  /** Bytes handed to stripe `id` so far, in all. */
+  handedOf (id: number): number {
+    return this.stripes.get(id)?.handed ?? 0
+  }
+
+  /** Bytes the remote acknowledged on stripe `id` so far, in all. */
+  ackedOf (id: number): number {
+    return this.stripes.get(id)?.acked ?? 0
+  }
+
+  /** How long ago (ms) the oldest bytes stripe `id` has not acknowledged were handed to it, at `now`; 0 if none. */
+  oldest (id: number, now: number): number {
+    const s = this.stripes.get(id)
+    return s && s.timesHead < s.times.length ? now - s.times[s.timesHead].time : 0
+  }
+
+  /**
+   * How old (ms) bytes in flight on stripe `id` may grow before its frames
+   * are sent again elsewhere. A frame handed under the cap should be
+   * acknowledged within about the horizon plus the shortest ack delay: this
+   * is twice that, and at least {@link SchedulerOptions.hedgeDelay}.
+   */
+  hedgeDelayOf (id: number): number {
+    const s = this.stripes.get(id)
+    const delay = s && Number.isFinite(s.minDelay) ? s.minDelay : 0
+    return Math.max(this.opts.hedgeDelay, 2 * (1000 * this.horizonOf(id) + delay))
   }
 
   /** Stripes being scheduled onto. */
@@ -93,6 +151,7 @@ export class StripeScheduler {
       s.sampleBusy = true
     }
     s.handed += bytes
+    s.times.push({ mark: s.handed, time: now })
     if (!s.probe) s.probe = { target: s.handed, time: now }
   }
 
@@ -107,6 +166,14 @@ export class StripeScheduler {
     if (!(total >= s.acked && total <= s.handed)) return false
     if (total > s.acked) s.waitingSince = total < s.handed ? now : null
     s.acked = total
+    while (s.timesHead < s.times.length && s.times[s.timesHead].mark <= total) s.timesHead++
+    if (s.timesHead === s.times.length) {
+      s.times = []
+      s.timesHead = 0
+    } else if (s.timesHead > 1024 && s.timesHead * 2 > s.times.length) {
+      s.times = s.times.slice(s.timesHead)
+      s.timesHead = 0
+    }
     if (s.probe && total >= s.probe.target) {
       s.minDelay = Math.min(s.minDelay, now - s.probe.time)
       s.probe = null
@@ -155,7 +222,8 @@ export class StripeScheduler {
   /** Bytes that may be handed over now, over all stripes. */
   room (): number {
     let room = 0
-    for (const id of this.stripes.keys()) room += Math.max(0, this.cap(id) - this.inFlight(id))
+    const all = this.allBenched()
+    for (const [id, s] of this.stripes) if (all || !s.benched) room += Math.max(0, this.cap(id) - this.inFlight(id))
     return room
   }
 
@@ -174,7 +242,9 @@ export class StripeScheduler {
   pick (bytes: number): number | null {
     let best: number | null = null
     let bestTime = Infinity
+    const all = this.allBenched()
     for (const [id, s] of this.stripes) {
+      if (s.benched && !all) continue
       const inFlight = s.handed - s.acked
       if (inFlight > 0 && inFlight + bytes > this.cap(id)) continue
       const time = (inFlight + bytes) / Math.max(s.rate, 1)
@@ -187,10 +257,17 @@ export class StripeScheduler {
   leastLoaded (): number | null {
     let best: number | null = null
     let bestTime = Infinity
+    const all = this.allBenched()
     for (const [id, s] of this.stripes) {
+      if (s.benched && !all) continue
       const time = (s.handed - s.acked) / Math.max(s.rate, 1)
       if (time < bestTime) { best = id; bestTime = time }
     }
     return best
+  }
+
+  private allBenched (): boolean {
+    for (const s of this.stripes.values()) if (!s.benched) return false
+    return true
   }
 }

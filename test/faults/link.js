@@ -4,6 +4,9 @@
 // packets, drop a fraction of them, or drop everything for a while.
 const dgram = require('dgram')
 
+/** Receive buffer asked of each relay socket (the kernel caps it at net.core.rmem_max). */
+const RECV_BUFFER = 4 * 1024 * 1024
+
 class Link {
   /**
    * @param {object} opts
@@ -19,8 +22,14 @@ class Link {
     this.forwarded = 0
     this.rand = seed >>> 0 || 1
     this.real = { a: null, b: null }
-    this.sockets = { a: dgram.createSocket('udp4'), b: dgram.createSocket('udp4') }
-    this.timers = new Set()
+    // A large receive buffer: when the process is busy, packets wait in the
+    // kernel rather than being dropped there (loss the link did not choose).
+    const socket = () => dgram.createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER })
+    this.sockets = { a: socket(), b: socket() }
+    /** Delayed packets in the order they are due (one delay for all: a FIFO), and the timer of the first. */
+    this.queue = []
+    this.head = 0
+    this.timer = null
     // Socket `a` stands for peer A toward B; socket `b` stands for B toward A.
     this.sockets.a.on('message', msg => this.forward(msg, this.sockets.b, 'a'))
     this.sockets.b.on('message', msg => this.forward(msg, this.sockets.a, 'b'))
@@ -36,13 +45,38 @@ class Link {
     const target = this.real[to]
     if (!target) return
     if (this.down || this.lose()) { this.dropped++; return }
-    const send = () => { this.forwarded++; via.send(msg, target.port, target.address) }
     if (this.delay > 0) {
-      const timer = setTimeout(() => { this.timers.delete(timer); send() }, this.delay)
-      this.timers.add(timer)
+      this.queue.push({ due: performance.now() + this.delay, msg, via, target })
+      if (this.timer === null) this.schedule()
     } else {
-      send()
+      this.send(msg, via, target)
     }
+  }
+
+  send (msg, via, target) {
+    this.forwarded++
+    via.send(msg, target.port, target.address)
+  }
+
+  /** Sends the packets that are due, then waits for the next one. */
+  schedule () {
+    this.timer = null
+    const now = performance.now()
+    while (this.head < this.queue.length && this.queue[this.head].due <= now) {
+      const { msg, via, target } = this.queue[this.head]
+      this.queue[this.head++] = null
+      this.send(msg, via, target)
+    }
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+      return
+    }
+    if (this.head > 4096) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    this.timer = setTimeout(() => this.schedule(), Math.max(0, this.queue[this.head].due - now))
   }
 
   lose () {
@@ -113,8 +147,10 @@ class Link {
   }
 
   close () {
-    for (const timer of this.timers) clearTimeout(timer)
-    this.timers.clear()
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.queue = []
+    this.head = 0
     for (const s of Object.values(this.sockets)) s.close()
   }
 }

@@ -160,6 +160,111 @@ test('outlet: stripe acks are checked; a stripe with no ack moving on for long i
   t.end()
 })
 
+test('outlet: a stripe whose frames are overdue is benched: what it has not acknowledged goes on the others, it gets nothing new until it catches up', t => {
+  const { outlet, channels, host, clock } = outletOn(3)
+  const size = f => f.byteLength
+  const total = k => channels[k].sent.reduce((n, f) => n + size(f), 0)
+  for (let i = 0; i < 30; i++) outlet.send(Buffer.alloc(1000, i), false)
+  const onOne = seqs(channels[1])
+  t.ok(onOne.length >= 4, `stripe 1 carried frames (${onOne.length})`)
+  // Stripes 0 and 2 acknowledge all they got; stripe 1 only its first two frames.
+  outlet.onAck(0, total(0))
+  outlet.onAck(2, total(2))
+  const firstTwo = channels[1].sent.slice(0, 2).reduce((n, f) => n + size(f), 0)
+  outlet.onAck(1, firstTwo)
+  clock.now += 999
+  outlet.room()
+  t.deepEqual(outlet.benched, [], 'not before its hedge delay')
+  const before = channels.map(c => c.sent.length)
+  clock.now += 1500
+  outlet.room()
+  t.deepEqual(outlet.benched, [1], 'overdue: benched')
+  t.deepEqual(host.called('stalled'), [], 'not dropped: its acks moved less than the stall timeout ago')
+  const again = [0, 2].flatMap(k => channels[k].sent.slice(before[k])).map(f => decodeFrame(f).seq).sort((a, b) => a - b)
+  t.deepEqual(again, onOne.slice(2), 'the frames it had not acknowledged went again on the others')
+  t.equal(outlet.hedged, onOne.length - 2, 'hedged counts them')
+  t.equal(channels[1].sent.length, before[1], 'nothing was sent again on it')
+  const onOneNow = channels[1].sent.length
+  for (let i = 30; i < 60; i++) outlet.send(Buffer.alloc(1000, i), false)
+  t.equal(channels[1].sent.length, onOneNow, 'no new frame on a benched stripe')
+  outlet.room()
+  t.equal(outlet.hedged, onOne.length - 2, 'and it is not hedged twice')
+  outlet.onAck(1, total(1) - 1)
+  t.deepEqual(outlet.benched, [1], 'still benched while it has bytes in flight')
+  outlet.onAck(1, total(1))
+  t.deepEqual(outlet.benched, [], 'caught up: back in use')
+  t.ok(host.called('debug').some(([format]) => /benched/.test(format)), 'logged')
+  outlet.onAck(0, total(0))
+  outlet.onAck(2, total(2))
+  for (let i = 60; i < 90; i++) outlet.send(Buffer.alloc(1000, i), false)
+  t.ok(channels[1].sent.length > onOneNow, 'it takes frames again')
+  t.end()
+})
+
+test('outlet: the last stripe not benched is not benched, whatever its delay', t => {
+  const { outlet, channels, clock } = outletOn(2)
+  for (let i = 0; i < 10; i++) outlet.send(Buffer.alloc(1000, i), false)
+  clock.now += 2500
+  outlet.room()
+  t.equal(outlet.benched.length, 1, 'one of two benched')
+  const sent = channels.map(c => c.sent.length)
+  clock.now += 2000
+  outlet.room()
+  t.equal(outlet.benched.length, 1, 'the other one is not')
+  t.deepEqual(channels.map(c => c.sent.length), sent, 'and nothing more was sent')
+  t.end()
+})
+
+test('inlet and outlet: with stripes benched and their late copies arriving too, the receiver gets exactly the stream', t => {
+  let hedgedRuns = 0
+  holds(t, fc.property(
+    fc.integer({ min: 2, max: 5 }),
+    fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 80 }),
+    fc.array(fc.record({ stripe: fc.nat(4), late: fc.boolean(), at: fc.nat(79) }), { maxLength: 6 }),
+    (n, sizes, stalls) => {
+      const { outlet, channels, clock } = outletOn(n)
+      const { inlet: rx, out } = inlet(1 << 24)
+      rx.release()
+      rx.onFramed(0)
+      const delivered = channels.map(() => 0)
+      const late = []
+      const expected = []
+      const stalled = new Set(stalls.map(s => s.stripe % n))
+      const deliver = (k, keepLate) => {
+        const c = channels[k]
+        for (; delivered[k] < c.sent.length; delivered[k]++) {
+          const f = c.sent[delivered[k]]
+          if (keepLate) late.push([k, f])
+          else rx.onFrame(k, ab(f))
+        }
+      }
+      sizes.forEach((size, i) => {
+        const payload = Buffer.alloc(size, i)
+        expected.push(payload)
+        outlet.send(payload, false)
+        for (let k = 0; k < n; k++) {
+          if (stalled.has(k)) { deliver(k, true); continue }
+          deliver(k, false)
+          outlet.onAck(k, channels[k].sent.slice(0, delivered[k]).reduce((m, f) => m + f.byteLength, 0))
+        }
+        if (stalls.some(s => s.at === i)) {
+          clock.now += 3000
+          outlet.room()
+        }
+      })
+      clock.now += 3000
+      outlet.room()
+      for (let k = 0; k < n; k++) if (!stalled.has(k)) deliver(k, false)
+      // The stalled stripes deliver at last, copies of what went elsewhere too.
+      for (const [k, f] of late) rx.onFrame(k, ab(f))
+      for (let k = 0; k < n; k++) deliver(k, false)
+      if (outlet.hedged > 0) hedgedRuns++
+      return Buffer.compare(Buffer.concat(out()), Buffer.concat(expected)) === 0
+    }), { numRuns: 200 })
+  t.ok(hedgedRuns > 20, `frames were sent again in ${hedgedRuns} runs`)
+  t.end()
+})
+
 /** An inlet with a large window, recording what it delivers and reports. */
 function inlet (maxBytes = 1 << 20) {
   const host = recorder(['deliver', 'violated'])
