@@ -8,7 +8,7 @@
  * A stripe that stalls (its acks stop, or crawl after a loss) holds up
  * in-order delivery on all the others. Once the oldest bytes it has not
  * acknowledged are older than its hedge delay (about twice what a frame
- * should take, at least a second: `StripeScheduler.hedgeDelayOf()`), it is
+ * should take, at least 2 s: `StripeScheduler.hedgeDelayOf()`), it is
  * benched: the frames it has not acknowledged are sent again on the other
  * stripes, and it gets no new ones until it has acknowledged everything it
  * was given. The receiver drops whichever copy comes second. If its acks do

@@ -42,7 +42,7 @@ export interface SchedulerOptions {
   hedgeDelay: number
 }
 
-/** Defaults: 1 MB/s assumed, 500 ms in flight, between 128 KiB and 8 MiB, frames of a stripe stalled over 1 s sent again elsewhere. */
+/** Defaults: 1 MB/s assumed, 500 ms in flight, between 128 KiB and 8 MiB, frames of a stripe stalled over 2 s sent again elsewhere. */
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   initialRate: 1e6,
   horizon: 0.5,
@@ -50,7 +50,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   maxCap: 8 * 1024 * 1024,
   smoothing: 0.3,
   sampleInterval: 100,
-  hedgeDelay: 1000
+  hedgeDelay: 2000
 }
 
 interface StripeState {
