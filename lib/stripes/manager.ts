@@ -53,7 +53,7 @@
  * while frames wait, or it breaks the protocol) is closed,
  * `{ t: 'stripe-close', k }` is sent, and its unacknowledged frames go again
  * on the others; the receiver drops duplicates. Before that, a stripe whose
- * oldest unacknowledged frame is overdue (2 s or more) is benched
+ * acks have not moved for 2 s or more is benched
  * (`outlet.ts`): what it has not acknowledged goes again on the others, so
  * that it does not hold up in-order delivery, and it gets no new frames until
  * it has caught up.

@@ -5,10 +5,9 @@
  * remote's credit shows it was consumed, so that a stripe that fails can have
  * its frames re-sent on the others.
  *
- * A stripe that stalls (its acks stop, or crawl after a loss) holds up
- * in-order delivery on all the others. Once the oldest bytes it has not
- * acknowledged are older than its hedge delay (about twice what a frame
- * should take, at least 2 s: `StripeScheduler.hedgeDelayOf()`), it is
+ * A stripe that stalls (a lost retransmission backs SCTP off for seconds)
+ * holds up in-order delivery on all the others. Once its acks have not moved
+ * for its hedge delay (at least 2 s: `StripeScheduler.hedgeDelayOf()`), it is
  * benched: the frames it has not acknowledged are sent again on the other
  * stripes, and it gets no new ones until it has acknowledged everything it
  * was given. The receiver drops whichever copy comes second. If its acks do
@@ -145,12 +144,12 @@ export class StripedOutlet implements Outlet {
    * Stripe `k` stalled: benches it and sends what it has not acknowledged
    * again on the others. Not when no other stripe could take them.
    */
-  private hedge (k: number, age: number): void {
+  private hedge (k: number, waited: number): void {
     if (this.ids.every(id => id === k || this.scheduler.benched(id))) return
     this.scheduler.bench(k, true)
     const moved = this.replace(k, this.scheduler.ackedOf(k))
     this.hedgedFrames += moved
-    this.host.debug('stripe %d: bytes unacknowledged for %d ms: benched, %d frames sent again on the others', k, age, moved)
+    this.host.debug('stripe %d: no ack for %d ms: benched, %d frames sent again on the others', k, waited, moved)
   }
 
   /** The remote consumed `n` stream bytes in all: frames wholly below it are done with. */
@@ -176,8 +175,7 @@ export class StripedOutlet implements Outlet {
         this.host.stalled(k, `no ack for ${waited} ms`)
         continue
       }
-      const age = this.scheduler.oldest(k, now)
-      if (!this.scheduler.benched(k) && age > this.scheduler.hedgeDelayOf(k)) this.hedge(k, age)
+      if (!this.scheduler.benched(k) && waited > this.scheduler.hedgeDelayOf(k)) this.hedge(k, waited)
     }
     return this.scheduler.room()
   }

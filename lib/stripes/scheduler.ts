@@ -19,10 +19,10 @@
  *
  * A stripe can also stall (a lost retransmission backs SCTP off for
  * seconds) while its frames hold up in-order delivery on every other stripe.
- * The scheduler times what each stripe has in flight ({@link
- * StripeScheduler.oldest}); once that is overdue, the outlet benches the
- * stripe: it gets no new frames until it has acknowledged all it was given,
- * and its unacknowledged frames are sent again on the others.
+ * Once its acks have not moved for its hedge delay ({@link
+ * StripeScheduler.hedgeDelayOf}), the outlet benches the stripe: it gets no
+ * new frames until it has acknowledged all it was given, and its
+ * unacknowledged frames are sent again on the others.
  */
 
 /** Tuning of a {@link StripeScheduler}. */
@@ -38,7 +38,7 @@ export interface SchedulerOptions {
   smoothing: number
   /** Shortest interval a rate sample covers (ms). */
   sampleInterval: number
-  /** Least age (ms) of unacknowledged bytes on a stripe before its frames are sent again elsewhere. */
+  /** Least time (ms) a stripe goes with no ack moving on before its frames are sent again elsewhere. */
   hedgeDelay: number
 }
 
@@ -69,9 +69,6 @@ interface StripeState {
   probe: { target: number, time: number } | null
   /** Benched: stalled, so it gets no frames (unless every stripe is benched). */
   benched: boolean
-  /** When each handing in flight was made, oldest first: `mark` is `handed` just after it. */
-  times: Array<{ mark: number, time: number }>
-  timesHead: number
 }
 
 export class StripeScheduler {
@@ -85,7 +82,7 @@ export class StripeScheduler {
   /** Starts scheduling onto stripe `id` at time `now` (ms). */
   add (id: number, now: number): void {
     if (this.stripes.has(id)) return
-    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false, minDelay: Infinity, probe: null, benched: false, times: [], timesHead: 0 })
+    this.stripes.set(id, { handed: 0, acked: 0, rate: this.opts.initialRate, waitingSince: null, sampleStart: now, sampleAcked: 0, sampleBusy: false, minDelay: Infinity, probe: null, benched: false })
   }
 
   /** Stops scheduling onto stripe `id` (it failed or closed). */
@@ -118,22 +115,20 @@ export class StripeScheduler {
     return this.stripes.get(id)?.acked ?? 0
   }
 
-  /** How long ago (ms) the oldest bytes stripe `id` has not acknowledged were handed to it, at `now`; 0 if none. */
-  oldest (id: number, now: number): number {
-    const s = this.stripes.get(id)
-    return s && s.timesHead < s.times.length ? now - s.times[s.timesHead].time : 0
-  }
-
   /**
-   * How old (ms) bytes in flight on stripe `id` may grow before its frames
-   * are sent again elsewhere. A frame handed under the cap should be
-   * acknowledged within about the horizon plus the shortest ack delay: this
-   * is twice that, and at least {@link SchedulerOptions.hedgeDelay}.
+   * How long (ms) stripe `id` may go with bytes in flight and no ack moving
+   * on ({@link StripeScheduler.waiting}) before its frames are sent again
+   * elsewhere: twice the cap's worth of its rate (the horizon, or longer for
+   * a slow stripe held at the least cap) plus the shortest ack delay, and at
+   * least {@link SchedulerOptions.hedgeDelay}. Acks of a stripe that delivers
+   * at all move every few tens of milliseconds.
    */
   hedgeDelayOf (id: number): number {
     const s = this.stripes.get(id)
-    const delay = s && Number.isFinite(s.minDelay) ? s.minDelay : 0
-    return Math.max(this.opts.hedgeDelay, 2 * (1000 * this.horizonOf(id) + delay))
+    if (!s) return this.opts.hedgeDelay
+    const delay = Number.isFinite(s.minDelay) ? s.minDelay : 0
+    const drain = this.cap(id) / Math.max(s.rate, 1)
+    return Math.max(this.opts.hedgeDelay, 2 * (1000 * drain + delay))
   }
 
   /** Stripes being scheduled onto. */
@@ -151,7 +146,6 @@ export class StripeScheduler {
       s.sampleBusy = true
     }
     s.handed += bytes
-    s.times.push({ mark: s.handed, time: now })
     if (!s.probe) s.probe = { target: s.handed, time: now }
   }
 
@@ -166,14 +160,6 @@ export class StripeScheduler {
     if (!(total >= s.acked && total <= s.handed)) return false
     if (total > s.acked) s.waitingSince = total < s.handed ? now : null
     s.acked = total
-    while (s.timesHead < s.times.length && s.times[s.timesHead].mark <= total) s.timesHead++
-    if (s.timesHead === s.times.length) {
-      s.times = []
-      s.timesHead = 0
-    } else if (s.timesHead > 1024 && s.timesHead * 2 > s.times.length) {
-      s.times = s.times.slice(s.timesHead)
-      s.timesHead = 0
-    }
     if (s.probe && total >= s.probe.target) {
       s.minDelay = Math.min(s.minDelay, now - s.probe.time)
       s.probe = null

@@ -286,20 +286,11 @@ test('scheduler: on a round trip longer than the horizon, the rate is still foun
   t.end()
 })
 
-test('scheduler: oldest() times the oldest bytes in flight; hedgeDelayOf() is twice what a frame should take, at least the floor', t => {
+test('scheduler: hedgeDelayOf() is twice what a frame should take (its cap\'s worth plus the ack delay), at least the floor', t => {
   const s = new StripeScheduler()
   s.add(0, 0)
-  t.equal(s.oldest(0, 500), 0, 'nothing in flight')
   s.handed(0, 100, 1000)
-  s.handed(0, 100, 1200)
-  t.equal(s.oldest(0, 1500), 500, 'the first handing')
-  s.acked(0, 99, 1300)
-  t.equal(s.oldest(0, 1500), 500, 'until all of it is acknowledged')
   s.acked(0, 100, 1400)
-  t.equal(s.oldest(0, 1500), 300, 'then the next')
-  s.acked(0, 200, 1600)
-  t.equal(s.oldest(0, 5000), 0, 'all acknowledged')
-  t.equal(s.oldest(7, 5000), 0, 'unknown stripe')
   const floor = DEFAULT_SCHEDULER_OPTIONS.hedgeDelay
   t.equal(s.hedgeDelayOf(0), Math.max(floor, 2 * (1000 * s.horizonOf(0) + 400)), 'the horizon plus the shortest ack delay (400 ms here), twice')
   const far = new StripeScheduler()
@@ -308,6 +299,10 @@ test('scheduler: oldest() times the oldest bytes in flight; hedgeDelayOf() is tw
   far.acked(0, 100, 2000)
   t.equal(far.hedgeDelayOf(0), 2 * (1000 * far.horizonOf(0) + 2000), 'a long ack delay raises it')
   t.ok(far.horizonOf(0) >= 4, 'with the horizon')
+  const slow = new StripeScheduler({ initialRate: 50e3 })
+  slow.add(0, 0)
+  t.equal(slow.cap(0), MIN_CAP, 'a slow stripe is held at the least cap')
+  t.equal(slow.hedgeDelayOf(0), 2 * 1000 * MIN_CAP / 50e3, 'and may take that cap\'s worth of its rate, twice')
   const fresh = new StripeScheduler({ hedgeDelay: 5000 })
   fresh.add(0, 0)
   t.equal(fresh.hedgeDelayOf(0), 5000, 'never below the floor')
