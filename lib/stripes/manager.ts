@@ -53,14 +53,12 @@
  * while frames wait, or it breaks the protocol) is closed,
  * `{ t: 'stripe-close', k }` is sent, and its unacknowledged frames go again
  * on the others; the receiver drops duplicates. Before that, a stripe whose
- * acks have not moved for 2 s or more is benched
- * (`outlet.ts`): what it has not acknowledged goes again on the others, so
- * that it does not hold up in-order delivery, and it gets no new frames until
- * it has caught up.
- * Losing the peer's own
- * connection ends the peer, as before; with no stripe left at all, frames
- * wait a few seconds for that end before the peer fails with
- * `ERR_DATA_CHANNEL`. `end()` stays lossless: `fin` counts stream bytes,
+ * acks have not moved for 2 s or more is benched (`outlet.ts`): what it has
+ * not acknowledged goes again on the others, so that it does not hold up
+ * in-order delivery, and it gets no new frames until it has caught up.
+ * Losing the peer's own connection ends the peer, as before; with no stripe
+ * left at all, frames wait a few seconds for that end before the peer fails
+ * with `ERR_DATA_CHANNEL`. `end()` stays lossless: `fin` counts stream bytes,
  * framed or not.
  *
  * ## `'auto'`
