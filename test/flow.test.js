@@ -2,8 +2,7 @@
 // Flow control between two duplex-peers (lib/flow.ts): a slow or paused reader
 // holds the writer back, and memory stays bounded on both sides.
 const test = require('tape')
-const { Readable } = require('stream')
-const { Peer, LOOPBACK, pair, connected, closed, once, wire } = require('./helpers')
+const { Peer, LOOPBACK, pair, connected, closed, once, wire, gibibyteSource } = require('./helpers')
 const { RECEIVE_WINDOW } = require('../dist/lib/flow')
 
 const CHANNEL_HIGH_WATER_MARK = 1024 * 1024
@@ -19,15 +18,7 @@ test('1 GiB offered to a paused reader: the writer waits, memory stays within th
   const [a, b] = pair()
   await connected(a, b)
   b.pause()
-  let offered = 0
-  const block = Buffer.alloc(64 * 1024, 3)
-  const source = new Readable({
-    read () {
-      if (offered >= 1024 * 1024 * 1024) return this.push(null)
-      offered += block.length
-      this.push(block)
-    }
-  })
+  const { source, offered } = gibibyteSource(3)
   source.pipe(a)
   // Wait until the reader's buffer stops growing: the writer is held back.
   let last = -1
@@ -37,13 +28,13 @@ test('1 GiB offered to a paused reader: the writer waits, memory stays within th
   const senderBuffered = a.bufferSize + a.writableLength
   t.ok(receiverBuffered <= RECEIVE_WINDOW + 256 * 1024, `receiver holds ${receiverBuffered} bytes (window ${RECEIVE_WINDOW})`)
   t.ok(senderBuffered <= CHANNEL_HIGH_WATER_MARK + a.writableHighWaterMark + 256 * 1024, `sender holds ${senderBuffered} bytes`)
-  t.ok(offered < 16 * 1024 * 1024, `only ${offered} of 1 GiB was taken from the source`)
+  t.ok(offered() < 16 * 1024 * 1024, `only ${offered()} of 1 GiB was taken from the source`)
   // Reading again lets the transfer go on.
-  const before = offered
+  const before = offered()
   let got = 0
   b.on('data', d => { got += d.length })
   b.resume()
-  await waitFor(() => offered > before + 8 * 1024 * 1024)
+  await waitFor(() => offered() > before + 8 * 1024 * 1024)
   t.ok(got > receiverBuffered, 'the transfer resumed once the reader read')
   source.unpipe(a)
   a.destroy(); b.destroy()

@@ -1,6 +1,7 @@
 'use strict'
 // Shared helpers for the tests: real peers in one process over loopback.
 const crypto = require('crypto')
+const { Readable } = require('stream')
 const Peer = require('..')
 
 /** Options every test peer gets: no STUN servers (no internet here). */
@@ -57,4 +58,22 @@ function patternBytes (size, seed = 1) {
   return out
 }
 
-module.exports = { Peer, LOOPBACK, wire, pair, connected, closed, once, sha256, patternBytes }
+/**
+ * A source that offers up to 1 GiB of 64 KiB blocks filled with `fill`, as
+ * fast as it is read: for a paused reader's backpressure. `offered()` says
+ * how many bytes it has handed out so far.
+ */
+function gibibyteSource (fill) {
+  const block = Buffer.alloc(64 * 1024, fill)
+  let offered = 0
+  const source = new Readable({
+    read () {
+      if (offered >= 1024 * 1024 * 1024) return this.push(null)
+      offered += block.length
+      this.push(block)
+    }
+  })
+  return { source, offered: () => offered }
+}
+
+module.exports = { Peer, LOOPBACK, wire, pair, connected, closed, once, sha256, patternBytes, gibibyteSource }

@@ -10,7 +10,7 @@ const fc = require('fast-check')
 const { Readable, Writable } = require('stream')
 const SimplePeer = require('simple-peer')
 const wrtc = require('@roamhq/wrtc')
-const { Peer, LOOPBACK, pair, connected, closed, once, sha256, patternBytes } = require('./helpers')
+const { Peer, LOOPBACK, pair, connected, closed, once, sha256, patternBytes, gibibyteSource } = require('./helpers')
 const { countingWrtc, stripesReport, until, striped } = require('./stripes-helpers')
 const { RECEIVE_WINDOW } = require('../dist/lib/flow')
 
@@ -65,24 +65,16 @@ test('end() with 4 stripes: everything arrives, and both peers see what they see
 async function pausedScenario (stripes) {
   const [a, b] = await stripedPair(stripes)
   b.pause()
-  let offered = 0
-  const block = Buffer.alloc(64 * 1024, 7)
-  const source = new Readable({
-    read () {
-      if (offered >= 1024 * 1024 * 1024) return this.push(null)
-      offered += block.length
-      this.push(block)
-    }
-  })
+  const { source, offered } = gibibyteSource(7)
   source.pipe(a)
   let last = -1
   await until(() => { const now = b.readableLength; const still = now === last && now > 0; last = now; return still }, 300)
-  const held = { receiver: b.readableLength, sender: a.bufferSize + a.writableLength, offered }
+  const held = { receiver: b.readableLength, sender: a.bufferSize + a.writableLength, offered: offered() }
   let got = 0
   b.on('data', d => { got += d.length })
   b.resume()
-  const before = offered
-  await until(() => offered > before + 8 * 1024 * 1024)
+  const before = offered()
+  await until(() => offered() > before + 8 * 1024 * 1024)
   held.resumed = got > held.receiver
   source.unpipe(a)
   a.destroy(); b.destroy()
