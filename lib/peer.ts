@@ -11,7 +11,7 @@ import {
   DRAIN_POLL_INTERVAL, STREAM_CHUNK_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEBUG_NAMESPACE, DISCONNECT_TIMEOUT
 } from './constants'
 import { makeError, ErrorCode, type PeerError, type ErrorCodeValue } from './errors'
-import { resolveWebRTC, isWebRTCImplementation, type WebRTCImplementation } from './webrtc'
+import { resolveWebRTC, isWebRTCImplementation, releaseConnection, type WebRTCImplementation } from './webrtc'
 import { parseSignal, type SignalData } from './signal'
 import { ChannelSender, sizeOf, type Message } from './sender'
 import { IceCandidates } from './ice'
@@ -30,7 +30,7 @@ import { Timers } from './timers'
 import { randomHex, call, rethrow } from './util'
 import { endSides, endAfterClose } from './stream-end'
 import type { PeerOptions, SendData, AddressInfo } from './options'
-import { trackConnection, connectionClosed } from './exit'
+import { trackConnection } from './exit'
 
 export type { PeerOptions, SendData, AddressInfo }
 
@@ -639,17 +639,7 @@ class Peer extends Duplex {
     this.link?.detach()
     const pc = this._pc
     this._pc = null
-    if (pc) {
-      pc.oniceconnectionstatechange = null
-      pc.onicegatheringstatechange = null
-      pc.onsignalingstatechange = null
-      pc.onconnectionstatechange = null
-      pc.onicecandidate = null
-      pc.ontrack = null
-      pc.ondatachannel = null
-      try { pc.close() } catch { /* already closed */ }
-      connectionClosed(pc) // exit safety (exit.ts): from now on only held weakly, collected before exit
-    }
+    if (pc) releaseConnection(pc)
   }
 
   private enqueue (chunks: unknown[], cb: (err?: Error | null) => void): void {

@@ -1,5 +1,6 @@
 /** Finds the WebRTC implementation a peer runs on. */
 import { loadNodeWebRTC } from './node-webrtc'
+import { connectionClosed } from './exit'
 
 /** The classes a peer needs from a WebRTC implementation (e.g. `@roamhq/wrtc`, or a browser's). */
 export interface WebRTCImplementation {
@@ -47,4 +48,20 @@ export function resolveWebRTC (given?: unknown): WebRTCImplementation | null {
     nodeWebRTC = isWebRTCImplementation(loaded) ? loaded : null
   }
   return nodeWebRTC
+}
+
+/**
+ * Lets go of a connection: no more events from it, it is closed, and exit
+ * safety (`exit.ts`) holds it only weakly from then on.
+ */
+export function releaseConnection (pc: RTCPeerConnection): void {
+  pc.oniceconnectionstatechange = null
+  pc.onicegatheringstatechange = null
+  pc.onsignalingstatechange = null
+  pc.onconnectionstatechange = null
+  pc.onicecandidate = null
+  pc.ontrack = null
+  pc.ondatachannel = null
+  try { pc.close() } catch { /* already closed */ }
+  connectionClosed(pc)
 }

@@ -4,10 +4,10 @@
  * inside the peer's own connection (its control channel). No media, no
  * renegotiation: whatever goes wrong with it is a failure of this stripe only.
  */
-import { trackConnection, connectionClosed } from '../exit'
+import { trackConnection } from '../exit'
 import { Timers } from '../timers'
 import { releaseChannel } from '../channel'
-import type { WebRTCImplementation } from '../webrtc'
+import { releaseConnection, type WebRTCImplementation } from '../webrtc'
 import { STRIPE_LABEL, STRIPE_OPEN_TIMEOUT, STRIPE_DISCONNECT_TIMEOUT } from './constants'
 import type { StripeSignal } from './messages'
 
@@ -120,14 +120,7 @@ export class StripeConnection {
     if (channel) releaseChannel(channel)
     const pc = this.pc
     this.pc = null
-    if (pc) {
-      pc.onicecandidate = null
-      pc.oniceconnectionstatechange = null
-      pc.onconnectionstatechange = null
-      pc.ondatachannel = null
-      try { pc.close() } catch { /* already closed */ }
-      connectionClosed(pc)
-    }
+    if (pc) releaseConnection(pc)
   }
 
   private attach (channel: RTCDataChannel): void {
